@@ -1,0 +1,116 @@
+/**
+ * @file cw_combine.h
+ * @brief The asyncio combinators: gather, as_completed and wait.
+ *
+ * Each takes an array of futures (tasks, requests, anything) and never takes
+ * your references: you release the futures you made, as always. Each is built
+ * from nothing but done callbacks (cw_future_on_done()), which is what the
+ * chapters rebuild by hand.
+ */
+#ifndef CW_COMBINE_H
+#define CW_COMBINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "cw_future.h"
+
+/**
+ * @brief asyncio.gather: one future for many, with the results in input order.
+ *
+ * The gather future resolves when every child has finished; its result is a
+ * `cw_future **` array holding the children in the order given, whatever
+ * order they finished in, so slot i is futures[i].
+ *
+ * - @p return_exceptions false: the gather fails with the first child error at
+ *   once (a cancelled child counts as that child's error, CW_ECANCELLED); the
+ *   other children keep running and later errors stay on their own futures.
+ * - @p return_exceptions true: the gather never fails because of a child; each
+ *   slot holds a result or an error, to check with cw_future_error().
+ *
+ * Cancelling the gather cancels every unfinished child.
+ * @return the gather future (one reference), or NULL for n < 0, a NULL array
+ *         or entry, or out of memory. n == 0 gives a gather already resolved.
+ *
+ * @code
+ * cw_future *g = cw_gather(tasks, 3, false);
+ * if (cw_await(g) == 0) {
+ *     cw_future **slots = cw_future_result(g);
+ *     for (int i = 0; i < 3; i++) use(cw_future_result(slots[i]));
+ * }
+ * cw_future_release(g);
+ * @endcode
+ */
+cw_future *cw_gather(cw_future **futures, int n, bool return_exceptions);
+
+/** An as_completed iterator (opaque). */
+typedef struct cw_as_completed cw_as_completed;
+
+/**
+ * @brief asyncio.as_completed: hand out futures in the order they finish.
+ * @param futures the futures to watch (each gets retained until the iterator is freed).
+ * @param n how many.
+ * @param timeout_ms a deadline for the whole iteration, counted from now; 0 = none.
+ * @return the iterator, or NULL for bad arguments or out of memory.
+ *
+ * @code
+ * cw_as_completed *it = cw_as_completed_new(tasks, n, 5000);
+ * cw_future *f;
+ * while (cw_as_completed_next(it, &f) == 0)
+ *     report(f);                       // the very pointer you passed in
+ * cw_as_completed_free(it);
+ * @endcode
+ */
+cw_as_completed *cw_as_completed_new(cw_future **futures, int n, uint64_t timeout_ms);
+
+/**
+ * @brief Suspend until the next future finishes, and hand it out.
+ *
+ * The future handed out is one of the originals (not a new reference): use it
+ * to map a result back to its request. Past the deadline every call fails with
+ * CW_ETIMEDOUT, and the unfinished futures are not cancelled: they keep running.
+ * @param it the iterator.
+ * @param out receives the finished future.
+ * @return 0 with *out set; CW_EEOF when every future has been handed out;
+ *         CW_ETIMEDOUT past the deadline; CW_ECANCELLED when the calling task
+ *         was cancelled; CW_ENOTASK outside a task; CW_EINVAL for NULL.
+ */
+int cw_as_completed_next(cw_as_completed *it, cw_future **out);
+
+/** @brief Free an iterator; its futures are released by it but not cancelled. NULL is ignored. */
+void cw_as_completed_free(cw_as_completed *it);
+
+/** When cw_wait() returns. */
+typedef enum cw_return_when {
+    CW_ALL_COMPLETED,   /**< when every future has finished (the default) */
+    CW_FIRST_COMPLETED, /**< when at least one has finished */
+    CW_FIRST_EXCEPTION, /**< when one fails (or is cancelled), else when all have finished */
+} cw_return_when;
+
+/** The two sets cw_wait() fills: the original pointers, split into done and pending. */
+typedef struct cw_wait_sets {
+    cw_future **done;    /**< the finished futures, in input order */
+    int n_done;          /**< how many */
+    cw_future **pending; /**< the unfinished futures, in input order */
+    int n_pending;       /**< how many */
+} cw_wait_sets;
+
+/**
+ * @brief asyncio.wait: suspend until @p when holds or the timeout expires, then split the futures.
+ *
+ * A timeout is not an error: cw_wait() returns 0 with whatever is done so far,
+ * and cancels nothing. Several futures finishing in the same loop turn can all
+ * be in done, even with CW_FIRST_COMPLETED.
+ * @param futures the futures (not retained: keep your own references).
+ * @param n how many; 0 is an error, as in asyncio.
+ * @param when the condition.
+ * @param timeout_ms 0 = no timeout.
+ * @param sets filled on return; free its arrays with cw_wait_sets_free().
+ * @return 0, CW_EINVAL for an empty or NULL input, CW_ECANCELLED when the
+ *         calling task was cancelled, CW_ENOTASK outside a task.
+ */
+int cw_wait(cw_future **futures, int n, cw_return_when when, uint64_t timeout_ms, cw_wait_sets *sets);
+
+/** @brief Free the arrays of a cw_wait_sets (not the futures in them). */
+void cw_wait_sets_free(cw_wait_sets *sets);
+
+#endif

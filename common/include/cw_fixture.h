@@ -1,0 +1,96 @@
+/**
+ * @file cw_fixture.h
+ * @brief The fixture server: a small httpbin-like HTTP/1.1 server on loopback for demos and tests.
+ *
+ * It runs on its own thread with its own libuv loop, so a program (or a
+ * forked Check test) starts it, talks to it over 127.0.0.1 and stops it.
+ * Routes:
+ *
+ * | route                              | answer                                              |
+ * |------------------------------------|-----------------------------------------------------|
+ * | `GET /get`                         | 200, a small JSON body                              |
+ * | `GET /delay/{ms}`                  | 200 after {ms} milliseconds (the connection stays usable) |
+ * | `GET /status/{code}`               | that status code                                    |
+ * | `GET /bytes/{n}`                   | n bytes of body                                     |
+ * | `GET /drip?bytes=N&duration_ms=M`  | N bytes, one at a time, spread over M ms            |
+ * | `GET /stall`                       | reads the request, never answers                    |
+ * | `GET /close`                       | starts a response, then drops the connection        |
+ * | `POST or PUT /echo`                | the request body back                               |
+ * | `DELETE /delete` (any method on /anything) | 200, JSON naming the method                 |
+ * | `GET /stats`                       | JSON: accepted, open, max_open, requests            |
+ * | `GET /stats/reset`                 | zeroes the counters (max_open becomes the open count) |
+ *
+ * A malformed request gets 400 and the connection is closed.
+ */
+#ifndef CW_FIXTURE_H
+#define CW_FIXTURE_H
+
+/** A running fixture server (opaque). */
+typedef struct cw_fixture cw_fixture;
+
+/** The server's counters, as /stats reports them. */
+typedef struct cw_fixture_stats {
+    long accepted; /**< connections accepted since start or reset */
+    long open;     /**< connections open now */
+    long max_open; /**< most connections open at once since start or reset */
+    long requests; /**< requests answered since start or reset */
+} cw_fixture_stats;
+
+/**
+ * @brief Start a fixture server on its own thread, bound to 127.0.0.1.
+ * @param port the port to bind, 0 for any free port.
+ * @return the server, or NULL when it could not bind (a message goes to stderr).
+ */
+cw_fixture *cw_fixture_start(int port);
+
+/** @brief The port the server listens on. */
+int cw_fixture_port(const cw_fixture *fixture);
+
+/**
+ * @brief Write "http://127.0.0.1:PORT/path" into @p out.
+ * @param fixture the server.
+ * @param path the path, starting with '/'.
+ * @param out the buffer.
+ * @param size its size.
+ * @return @p out, for use inside a call.
+ */
+char *cw_fixture_url(const cw_fixture *fixture, const char *path, char *out, unsigned long size);
+
+/** @brief Read the counters directly (the same numbers /stats serves). */
+cw_fixture_stats cw_fixture_stats_get(const cw_fixture *fixture);
+
+/** @brief Zero the counters, as /stats/reset does. */
+void cw_fixture_stats_reset(cw_fixture *fixture);
+
+/** @brief Stop the server, close every connection, join its thread and free it. NULL is ignored. */
+void cw_fixture_stop(cw_fixture *fixture);
+
+/**
+ * @brief Open a loopback listener whose accept queue is full, so that connecting to it times out.
+ *
+ * This is how tests provoke a connect timeout without touching any address
+ * but 127.0.0.1: the listener never accepts, and its backlog is filled first.
+ * @param port receives the port.
+ * @return a handle for cw_fixture_blackhole_close(), or -1 on failure.
+ */
+int cw_fixture_blackhole_open(int *port);
+
+/** @brief Close a listener made by cw_fixture_blackhole_open() and its filler connections. */
+void cw_fixture_blackhole_close(int handle);
+
+/**
+ * @brief For demos: where to send requests.
+ *
+ * With `--url URL` among the arguments, @p base gets URL (without a trailing
+ * slash) and nothing is started; otherwise a fixture server is started on a
+ * free loopback port and @p base gets its "http://127.0.0.1:PORT".
+ * @param argc the program's argc.
+ * @param argv the program's argv.
+ * @param base receives the base URL.
+ * @param size its size.
+ * @param started receives the server to stop at the end, or NULL when --url was given.
+ * @return 0, or -1 when the server could not start (a message goes to stderr).
+ */
+int cw_fixture_for_demo(int argc, char **argv, char *base, unsigned long size, cw_fixture **started);
+
+#endif

@@ -1,0 +1,94 @@
+/**
+ * @file cw_task.h
+ * @brief The event loop and tasks: run, spawn, await, sleep, cancel.
+ *
+ * A task is a C function running on its own small stack. When it awaits a
+ * future that is not finished, it is suspended and the loop runs other tasks
+ * and I/O until the future finishes; then the task continues where it stopped.
+ * This is asyncio's model with the `await` keyword turned into a call:
+ *
+ * | asyncio                        | this library                      |
+ * |--------------------------------|-----------------------------------|
+ * | `asyncio.run(main())`          | `cw_run(main, arg, NULL)`         |
+ * | `asyncio.create_task(coro)`    | `cw_spawn(fn, arg)`               |
+ * | `await fut`                    | `cw_await(fut)`                   |
+ * | `await asyncio.sleep(1)`       | `cw_sleep(1000)`                  |
+ * | `task.cancel()`                | `cw_future_cancel(task)`          |
+ * | `raise SomeError(...)`         | `return cw_fail(code, "...")`     |
+ *
+ * A task is a future (cw_future *): its result is what its function returned.
+ * The library never frees a task's result.
+ */
+#ifndef CW_TASK_H
+#define CW_TASK_H
+
+#include <stdint.h>
+#include "cw_future.h"
+
+/** The function a task runs; what it returns becomes the task's result. */
+typedef void *(*cw_task_fn)(void *arg);
+
+/**
+ * @brief asyncio.run: make a fresh loop, run @p main as its first task, return when it ends.
+ *
+ * Tasks still running when @p main returns are cancelled and reaped, sessions
+ * left open are closed, and the loop is closed: nothing outlives cw_run().
+ * @param main the first task's function.
+ * @param arg its argument.
+ * @param result where to store main's result (may be NULL).
+ * @return 0 when @p main ended with a result, else its error (CW_ECANCELLED when
+ *         it was cancelled, CW_EDEADLOCK when it waited on a future nothing could
+ *         finish, CW_EINVAL when called from inside a task).
+ *
+ * @code
+ * static void *hello(void *arg) { cw_sleep(100); puts(arg); return NULL; }
+ * int main(void) { return cw_run(hello, "hello after 100 ms", NULL) ? 1 : 0; }
+ * @endcode
+ */
+int cw_run(cw_task_fn main, void *arg, void **result);
+
+/**
+ * @brief asyncio.create_task: schedule @p fn(arg) as a new task.
+ *
+ * The task starts on a later turn of the loop, never inside cw_spawn(), so a
+ * task can spawn many others before any of them runs.
+ * @return the task (a future: one reference for the caller), or NULL when
+ *         called outside cw_run() or out of memory.
+ */
+cw_future *cw_spawn(cw_task_fn fn, void *arg);
+
+/**
+ * @brief Suspend the calling task until @p future has finished.
+ *
+ * If the calling task is cancelled while it waits, cw_await() returns
+ * CW_ECANCELLED and cancels @p future too (as asyncio does).
+ * @return 0 when the future resolved (read it with cw_future_result()), its
+ *         error code when it failed, CW_ECANCELLED when it or the caller was
+ *         cancelled, CW_ENOTASK when called outside a task, CW_EINVAL for NULL.
+ */
+int cw_await(cw_future *future);
+
+/**
+ * @brief Suspend the calling task for @p ms milliseconds (0 lets the other ready tasks run first).
+ * @return 0, CW_ECANCELLED when the task was cancelled meanwhile, or CW_ENOTASK outside a task.
+ */
+int cw_sleep(uint64_t ms);
+
+/**
+ * @brief End the calling task with an error: `return cw_fail(CW_EHTTP, "got %d", status);`.
+ * @param code a negative cw_error code.
+ * @param fmt printf-style message (may be NULL).
+ * @return NULL, so that a task function can return it directly.
+ */
+void *cw_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/** @brief The task that is running now, or NULL outside a task. Not a new reference. */
+cw_future *cw_current_task(void);
+
+/**
+ * @brief A monotonic clock in microseconds, for recording when things happen.
+ * @return microseconds since an arbitrary fixed point.
+ */
+uint64_t cw_now_us(void);
+
+#endif
