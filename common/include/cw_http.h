@@ -93,7 +93,7 @@ int cw_session_open(cw_session **out, const cw_session_options *options);
  * @brief Close a session: cancel what is still queued or in flight, close every connection, free it.
  *
  * Awaited: the calling task is suspended until every connection is closed.
- * @return 0, CW_EINVAL for NULL, CW_ENOTASK outside a task (the session is then closed without waiting).
+ * @return 0, CW_EINVAL for NULL, CW_ENOTASK outside a task (then nothing is done).
  */
 int cw_session_close(cw_session *session);
 

@@ -23,6 +23,7 @@
 #define CW_TASK_H
 
 #include <stdint.h>
+#include <uv.h>
 #include "cw_future.h"
 
 /** The function a task runs; what it returns becomes the task's result. */
@@ -84,6 +85,12 @@ void *cw_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3
 
 /** @brief The task that is running now, or NULL outside a task. Not a new reference. */
 cw_future *cw_current_task(void);
+
+/**
+ * @brief The libuv loop that cw_run() is running, for code that adds its own handles (servers, timers).
+ * @return the loop, or NULL outside cw_run().
+ */
+uv_loop_t *cw_loop(void);
 
 /**
  * @brief A monotonic clock in microseconds, for recording when things happen.

@@ -1,0 +1,305 @@
+/*
+ * combine.c -- gather, as_completed and wait, each built from done callbacks.
+ *
+ * The pattern is the same three times: hold a reference to every child, add
+ * one done callback to each, and let the callbacks decide when the combined
+ * operation is over. Chapters 06-08 rebuild small versions of these by hand.
+ */
+#include <stdlib.h>
+#include "cw_combine.h"
+#include "cw_task.h"
+#include "internal.h"
+
+static cw_future **retain_all(cw_future **futures, int n)
+{
+    cw_future **copy = malloc((n ? n : 1) * sizeof *copy);
+    for (int i = 0; copy && i < n; i++)
+        copy[i] = cw_future_retain(futures[i]);
+    return copy;
+}
+
+static bool valid(cw_future **futures, int n)
+{
+    if (n < 0 || (n > 0 && !futures))
+        return false;
+    for (int i = 0; i < n; i++)
+        if (!futures[i])
+            return false;
+    return true;
+}
+
+/* ---- gather ---------------------------------------------------------------------------- */
+
+typedef struct gather {
+    cw_future *self; /* not a reference: the gather future owns this struct */
+    cw_future **children;
+    int n, remaining;
+    bool return_exceptions;
+    bool cancelling;
+} gather;
+
+static void gather_child_done(cw_future *child, void *arg)
+{
+    gather *g = arg;
+    g->remaining--;
+    if (g->cancelling) {
+        if (g->remaining == 0)
+            cw_future_set_cancelled(g->self);
+        return;
+    }
+    bool failed = cw_future_state(child) == CW_FAILED || cw_future_state(child) == CW_CANCELLED;
+    if (failed && g->return_exceptions) {
+        child->observed = true; /* handed to the caller as a value, as asyncio does */
+    } else if (failed && !cw_future_done(g->self)) {
+        /* The first error becomes the gather's; later ones stay unread on their own futures,
+         * so releasing one unread still prints its error. */
+        int i = 0;
+        while (g->children[i] != child)
+            i++;
+        cw_future_fail(g->self, cw_future_error(child), "child %d of the gather: %s", i, cw_future_message(child));
+    }
+    if (g->remaining == 0)
+        cw_future_resolve(g->self, g->children, NULL);
+}
+
+/* asyncio: cancelling a gather cancels its children; it ends once they have all ended. */
+static int gather_cancel(cw_future *self)
+{
+    gather *g = self->impl;
+    g->cancelling = true;
+    for (int i = 0; i < g->n; i++)
+        cw_future_cancel(g->children[i]);
+    return 0;
+}
+
+static void gather_destroy(cw_future *self)
+{
+    gather *g = self->impl;
+    for (int i = 0; i < g->n; i++) {
+        cw_future_remove_done(g->children[i], gather_child_done, g);
+        cw_future_release(g->children[i]);
+    }
+    free(g->children);
+    free(g);
+}
+
+cw_future *cw_gather(cw_future **futures, int n, bool return_exceptions)
+{
+    if (!valid(futures, n))
+        return NULL;
+    gather *g = calloc(1, sizeof *g);
+    cw_future *self = cw_future_new();
+    cw_future **children = retain_all(futures, n);
+    if (!g || !self || !children) {
+        cw_future_release_all(children, children ? n : 0);
+        free(children);
+        free(g);
+        free(self);
+        return NULL;
+    }
+    *g = (gather){ self, children, n, n, return_exceptions, false };
+    self->impl = g;
+    self->cancel = gather_cancel;
+    self->destroy = gather_destroy;
+    if (n == 0)
+        cw_future_resolve(self, children, NULL);
+    for (int i = 0; i < n; i++)
+        cw_future_on_done(children[i], gather_child_done, g);
+    return self;
+}
+
+/* ---- as_completed -------------------------------------------------------------------------- */
+
+struct cw_as_completed {
+    cw_future **futures;
+    int n;
+    cw_future **finished; /* in completion order, not yet handed out */
+    int n_finished, n_handed_out;
+    cw_future *timer;     /* resolves at the deadline */
+    bool timed_out;
+    cw_future *wakeup;    /* what a waiting next() awaits */
+};
+
+static void as_completed_wake(cw_as_completed *it)
+{
+    if (it->wakeup)
+        cw_future_resolve(it->wakeup, NULL, NULL);
+}
+
+static void as_completed_child_done(cw_future *child, void *arg)
+{
+    cw_as_completed *it = arg;
+    if (it->timed_out)
+        return; /* asyncio hands out only what finished before the deadline */
+    it->finished[it->n_finished++] = child;
+    as_completed_wake(it);
+}
+
+static void as_completed_deadline(cw_future *timer, void *arg)
+{
+    cw_as_completed *it = arg;
+    if (cw_future_state(timer) != CW_RESOLVED)
+        return; /* cancelled by cw_as_completed_free() */
+    it->timed_out = true;
+    as_completed_wake(it);
+}
+
+cw_as_completed *cw_as_completed_new(cw_future **futures, int n, uint64_t timeout_ms)
+{
+    if (!valid(futures, n))
+        return NULL;
+    cw_as_completed *it = calloc(1, sizeof *it);
+    if (!it)
+        return NULL;
+    it->n = n;
+    it->futures = retain_all(futures, n);
+    it->finished = malloc((n ? n : 1) * sizeof *it->finished);
+    if (timeout_ms)
+        it->timer = cw_loop() ? cw_timer_future(timeout_ms) : NULL;
+    if (!it->futures || !it->finished || (timeout_ms && !it->timer)) {
+        cw_as_completed_free(it);
+        return NULL;
+    }
+    for (int i = 0; i < n; i++)
+        cw_future_on_done(it->futures[i], as_completed_child_done, it);
+    if (it->timer)
+        cw_future_on_done(it->timer, as_completed_deadline, it);
+    return it;
+}
+
+int cw_as_completed_next(cw_as_completed *it, cw_future **out)
+{
+    if (!it || !out)
+        return CW_EINVAL;
+    *out = NULL;
+    if (it->n_handed_out == it->n)
+        return CW_EEOF;
+    if (!cw_current_task())
+        return CW_ENOTASK;
+    while (it->n_handed_out == it->n_finished && !it->timed_out) {
+        it->wakeup = cw_future_new();
+        if (!it->wakeup)
+            return CW_ENOMEM;
+        int rc = cw_await(it->wakeup);
+        cw_future_release(it->wakeup);
+        it->wakeup = NULL;
+        if (rc == CW_ECANCELLED)
+            return rc;
+    }
+    it->n_handed_out++;
+    if (it->n_handed_out <= it->n_finished) {
+        *out = it->finished[it->n_handed_out - 1];
+        return 0;
+    }
+    return CW_ETIMEDOUT; /* one for each future still unfinished at the deadline */
+}
+
+void cw_as_completed_free(cw_as_completed *it)
+{
+    if (!it)
+        return;
+    for (int i = 0; it->futures && i < it->n; i++) {
+        cw_future_remove_done(it->futures[i], as_completed_child_done, it);
+        cw_future_release(it->futures[i]);
+    }
+    if (it->timer) {
+        cw_future_remove_done(it->timer, as_completed_deadline, it);
+        cw_future_cancel(it->timer);
+        cw_future_release(it->timer);
+    }
+    cw_future_release(it->wakeup);
+    free(it->futures);
+    free(it->finished);
+    free(it);
+}
+
+/* ---- wait ------------------------------------------------------------------------------------ */
+
+typedef struct waiter {
+    cw_return_when when;
+    int n, n_done;
+    bool failed;
+    cw_future *wakeup;
+} waiter;
+
+static bool satisfied(const waiter *w)
+{
+    switch (w->when) {
+    case CW_FIRST_COMPLETED: return w->n_done > 0;
+    case CW_FIRST_EXCEPTION: return w->failed || w->n_done == w->n;
+    case CW_ALL_COMPLETED: break;
+    }
+    return w->n_done == w->n;
+}
+
+static void wait_child_done(cw_future *child, void *arg)
+{
+    waiter *w = arg;
+    w->n_done++;
+    if (cw_future_state(child) == CW_FAILED || cw_future_state(child) == CW_CANCELLED)
+        w->failed = true;
+    if (satisfied(w))
+        cw_future_resolve(w->wakeup, NULL, NULL);
+}
+
+static void wait_timed_out(cw_future *timer, void *arg)
+{
+    waiter *w = arg;
+    if (cw_future_state(timer) == CW_RESOLVED)
+        cw_future_resolve(w->wakeup, NULL, NULL);
+}
+
+int cw_wait(cw_future **futures, int n, cw_return_when when, uint64_t timeout_ms, cw_wait_sets *sets)
+{
+    if (sets)
+        *sets = (cw_wait_sets){ 0 };
+    if (!sets || n <= 0 || !valid(futures, n))
+        return CW_EINVAL; /* asyncio.wait() of an empty set is an error too */
+    if (!cw_current_task())
+        return CW_ENOTASK;
+    waiter w = { when, n, 0, false, cw_future_new() };
+    cw_future *timer = timeout_ms ? cw_timer_future(timeout_ms) : NULL;
+    if (!w.wakeup || (timeout_ms && !timer)) {
+        cw_future_release(w.wakeup);
+        cw_future_release(timer);
+        return CW_ENOMEM;
+    }
+    for (int i = 0; i < n; i++) /* futures already done call back at once */
+        cw_future_on_done(futures[i], wait_child_done, &w);
+    if (timer)
+        cw_future_on_done(timer, wait_timed_out, &w);
+    int rc = cw_await(w.wakeup);
+    for (int i = 0; i < n; i++)
+        cw_future_remove_done(futures[i], wait_child_done, &w);
+    if (timer) {
+        cw_future_remove_done(timer, wait_timed_out, &w);
+        cw_future_cancel(timer);
+        cw_future_release(timer);
+    }
+    cw_future_release(w.wakeup);
+    if (rc == CW_ECANCELLED)
+        return rc;
+
+    sets->done = malloc(n * sizeof *sets->done);
+    sets->pending = malloc(n * sizeof *sets->pending);
+    if (!sets->done || !sets->pending) {
+        cw_wait_sets_free(sets);
+        return CW_ENOMEM;
+    }
+    for (int i = 0; i < n; i++) {
+        if (cw_future_done(futures[i]))
+            sets->done[sets->n_done++] = futures[i];
+        else
+            sets->pending[sets->n_pending++] = futures[i];
+    }
+    return 0;
+}
+
+void cw_wait_sets_free(cw_wait_sets *sets)
+{
+    if (!sets)
+        return;
+    free(sets->done);
+    free(sets->pending);
+    *sets = (cw_wait_sets){ 0 };
+}

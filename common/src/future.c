@@ -1,0 +1,191 @@
+/*
+ * future.c -- futures: a state that changes once, a list of callbacks, a reference count.
+ *
+ * Everything else in the library (tasks, requests, timers, combinators) is
+ * built by finishing futures and reacting to them in done callbacks.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "internal.h"
+
+cw_future *cw_future_new(void)
+{
+    cw_future *f = calloc(1, sizeof *f);
+    if (f)
+        f->refs = 1;
+    return f;
+}
+
+/* Every way of finishing ends here: set the state, then run the callbacks in order. */
+static void finish(cw_future *f, cw_state state)
+{
+    f->state = state;
+    f->cancel = NULL; /* nothing left to cancel */
+    cw_future_retain(f); /* a callback may release the last outside reference */
+    for (int i = 0; i < f->n_callbacks; i++) {
+        cw_callback cb = f->callbacks[i];
+        f->callbacks[i].fn = NULL; /* run once, even if a callback re-enters */
+        if (cb.fn)
+            cb.fn(f, cb.arg);
+    }
+    free(f->callbacks);
+    f->callbacks = NULL;
+    f->n_callbacks = f->cap_callbacks = 0;
+    cw_future_release(f);
+}
+
+int cw_future_resolve(cw_future *f, void *result, cw_free_fn free_result)
+{
+    if (!f)
+        return CW_EINVAL;
+    if (f->state != CW_PENDING) {
+        if (free_result)
+            free_result(result);
+        return CW_EDONE;
+    }
+    f->result = result;
+    f->free_result = free_result;
+    finish(f, CW_RESOLVED);
+    return 0;
+}
+
+int cw_future_fail(cw_future *f, int code, const char *fmt, ...)
+{
+    if (!f || code >= 0)
+        return CW_EINVAL;
+    if (f->state != CW_PENDING)
+        return CW_EDONE;
+    f->error = code;
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        if (vasprintf(&f->message, fmt, ap) < 0)
+            f->message = NULL;
+        va_end(ap);
+    }
+    finish(f, CW_FAILED);
+    return 0;
+}
+
+void cw_future_set_cancelled(cw_future *f)
+{
+    if (f->state == CW_PENDING) {
+        f->error = CW_ECANCELLED;
+        finish(f, CW_CANCELLED);
+    }
+}
+
+int cw_future_cancel(cw_future *f)
+{
+    if (!f)
+        return CW_EINVAL;
+    if (f->state != CW_PENDING)
+        return CW_EDONE;
+    if (f->cancel)
+        return f->cancel(f);
+    cw_future_set_cancelled(f);
+    return 0;
+}
+
+bool cw_future_done(const cw_future *f)
+{
+    return f && f->state != CW_PENDING;
+}
+
+cw_state cw_future_state(const cw_future *f)
+{
+    return f ? f->state : CW_PENDING;
+}
+
+void *cw_future_result(const cw_future *f)
+{
+    return f && f->state == CW_RESOLVED ? f->result : NULL;
+}
+
+int cw_future_error(const cw_future *f)
+{
+    if (!f)
+        return CW_EINVAL;
+    if (f->state == CW_PENDING)
+        return CW_EPENDING;
+    ((cw_future *)f)->observed = true;
+    return f->error;
+}
+
+const char *cw_future_message(const cw_future *f)
+{
+    if (!f)
+        return "no future (NULL)";
+    switch (f->state) {
+    case CW_PENDING: return "pending";
+    case CW_RESOLVED: return "ok";
+    case CW_CANCELLED: return "cancelled";
+    case CW_FAILED: break;
+    }
+    ((cw_future *)f)->observed = true;
+    return f->message ? f->message : cw_strerror(f->error);
+}
+
+int cw_future_on_done(cw_future *f, cw_done_fn fn, void *arg)
+{
+    if (!f || !fn)
+        return CW_EINVAL;
+    if (f->state != CW_PENDING) {
+        fn(f, arg);
+        return 0;
+    }
+    if (f->n_callbacks == f->cap_callbacks) {
+        int cap = f->cap_callbacks ? 2 * f->cap_callbacks : 2;
+        cw_callback *grown = realloc(f->callbacks, cap * sizeof *grown);
+        if (!grown)
+            return CW_ENOMEM;
+        f->callbacks = grown;
+        f->cap_callbacks = cap;
+    }
+    f->callbacks[f->n_callbacks++] = (cw_callback){ fn, arg };
+    return 0;
+}
+
+int cw_future_remove_done(cw_future *f, cw_done_fn fn, void *arg)
+{
+    if (!f)
+        return CW_EINVAL;
+    for (int i = 0; i < f->n_callbacks; i++) {
+        if (f->callbacks[i].fn == fn && f->callbacks[i].arg == arg) {
+            f->callbacks[i].fn = NULL;
+            return 0;
+        }
+    }
+    return CW_EINVAL;
+}
+
+cw_future *cw_future_retain(cw_future *f)
+{
+    if (f)
+        f->refs++;
+    return f;
+}
+
+void cw_future_release(cw_future *f)
+{
+    if (!f || --f->refs > 0)
+        return;
+    /* asyncio prints "exception was never retrieved": an error must not vanish without a trace. */
+    if (f->state == CW_FAILED && !f->observed)
+        fprintf(stderr, "cw: a future failed and nobody read its error: %s (%s)\n",
+                f->message ? f->message : cw_strerror(f->error), cw_error_name(f->error));
+    if (f->destroy)
+        f->destroy(f);
+    if (f->free_result)
+        f->free_result(f->result);
+    free(f->message);
+    free(f->callbacks);
+    free(f);
+}
+
+void cw_future_release_all(cw_future **futures, int n)
+{
+    for (int i = 0; futures && i < n; i++)
+        cw_future_release(futures[i]);
+}

@@ -1,0 +1,828 @@
+/*
+ * http.c -- HTTP sessions: libcurl's multi interface driven by the libuv loop.
+ *
+ * libcurl does the HTTP; libuv tells it when its sockets are ready. libcurl
+ * asks for two things through callbacks: "watch this socket" (socket_changed:
+ * one uv_poll per socket) and "call me back in N ms" (timer_changed: one
+ * uv_timer per session). When either fires we call curl_multi_socket_action
+ * and then read every finished transfer with curl_multi_info_read. Futures are
+ * finished only there and in our own timers, never inside a libcurl callback,
+ * because code run by a done callback may call libcurl again.
+ *
+ * On top of that sit the parts aiohttp adds: the pool limit (a request waits
+ * in the session's own queue until a connection slot is free) and the
+ * timeouts (one uv_timer per request watching total, connect, sock_connect
+ * and sock_read deadlines).
+ */
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <uv.h>
+#include "cw_http.h"
+#include "cw_task.h"
+#include "cw_timeline.h"
+#include "internal.h"
+
+#define SPARE_EASY_HANDLES 64 /* finished transfers' easy handles kept for reuse */
+
+typedef struct buffer {
+    char *data;
+    size_t len, cap;
+} buffer;
+
+typedef enum phase { QUEUED, ACTIVE, ENDED } phase;
+
+typedef struct request {
+    cw_session *session;
+    cw_future *future; /* our reference, until the request ends */
+    CURL *easy;
+    phase phase;
+    char *method;
+    char *url;
+    char host[300]; /* "host:port", for limit_per_host */
+    char *body;
+    size_t body_len;
+    struct curl_slist *headers;
+    cw_timeouts timeouts;
+    uv_timer_t deadline;
+    uint64_t queued_at, started_at, last_data_at; /* loop time, ms */
+    bool connected;
+    bool too_big;
+    buffer response_body, response_headers;
+    int span;
+    char error[CURL_ERROR_SIZE];
+    struct request *prev, *next; /* in the session's queue or its active list */
+} request;
+
+typedef struct socket_watch {
+    uv_poll_t poll;
+    curl_socket_t fd;
+    cw_session *session;
+    struct socket_watch *prev, *next;
+} socket_watch;
+
+typedef struct host_count {
+    char host[300];
+    int active;
+} host_count;
+
+struct cw_session {
+    CURLM *multi;
+    uv_loop_t *loop;
+    uv_timer_t timer; /* libcurl's one timer */
+    cw_session_options options;
+    request *queue_head, *queue_tail; /* waiting for a connection slot */
+    request *active;                  /* handed to libcurl */
+    int n_active;
+    host_count *hosts; /* only with limit_per_host */
+    int n_hosts;
+    CURL *spare[SPARE_EASY_HANDLES];
+    int n_spare;
+    socket_watch *watches; /* one per socket libcurl asked us to watch */
+    int open_handles;  /* libuv handles whose close callback has not run yet */
+    bool closing;
+    cw_future *closed; /* resolved when the last handle is closed */
+    cw_session *prev, *next;
+};
+
+static _Thread_local cw_session *open_sessions;
+
+/* ---- small helpers --------------------------------------------------------------------- */
+
+static bool buffer_add(buffer *b, const char *data, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 1024;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *grown = realloc(b->data, cap);
+        if (!grown)
+            return false;
+        b->data = grown;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return true;
+}
+
+static int *host_active(cw_session *s, const char *host)
+{
+    for (int i = 0; i < s->n_hosts; i++)
+        if (strcmp(s->hosts[i].host, host) == 0)
+            return &s->hosts[i].active;
+    host_count *grown = realloc(s->hosts, (s->n_hosts + 1) * sizeof *grown);
+    if (!grown)
+        return NULL;
+    s->hosts = grown;
+    host_count *h = &s->hosts[s->n_hosts++];
+    snprintf(h->host, sizeof h->host, "%s", host);
+    h->active = 0;
+    return &h->active;
+}
+
+static bool can_start(cw_session *s, request *r)
+{
+    if (s->options.limit > 0 && s->n_active >= s->options.limit)
+        return false;
+    if (s->options.limit_per_host > 0) {
+        int *active = host_active(s, r->host);
+        return active && *active < s->options.limit_per_host;
+    }
+    return true;
+}
+
+static void count_host(cw_session *s, request *r, int delta)
+{
+    if (s->options.limit_per_host > 0) {
+        int *active = host_active(s, r->host);
+        if (active)
+            *active += delta;
+    }
+}
+
+static void unlink_request(request *r)
+{
+    cw_session *s = r->session;
+    request **head = r->phase == QUEUED ? &s->queue_head : &s->active;
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        *head = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    else if (r->phase == QUEUED)
+        s->queue_tail = r->prev;
+    r->prev = r->next = NULL;
+}
+
+/* ---- responses --------------------------------------------------------------------------- */
+
+static void response_free(void *p)
+{
+    cw_response *resp = p;
+    free((char *)resp->body);
+    free((char *)resp->headers);
+    free((char *)resp->url);
+    free(resp);
+}
+
+static cw_response *response_take(request *r)
+{
+    cw_response *resp = calloc(1, sizeof *resp);
+    if (!resp)
+        return NULL;
+    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &resp->status);
+    if (!r->response_body.data)
+        buffer_add(&r->response_body, "", 0);
+    if (!r->response_headers.data)
+        buffer_add(&r->response_headers, "", 0);
+    resp->body = r->response_body.data;
+    resp->body_len = r->response_body.len;
+    resp->headers = r->response_headers.data;
+    resp->url = r->url;
+    r->response_body = (buffer){ 0 };
+    r->response_headers = (buffer){ 0 };
+    r->url = NULL;
+    return resp;
+}
+
+const cw_response *cw_response_of(const cw_future *f)
+{
+    return f && f->state == CW_RESOLVED && f->free_result == response_free ? f->result : NULL;
+}
+
+int cw_response_header(const cw_response *resp, const char *name, char *out, size_t size)
+{
+    if (!resp || !name || !resp->headers)
+        return -1;
+    size_t name_len = strlen(name);
+    for (const char *line = resp->headers; *line;) {
+        const char *end = strstr(line, "\r\n");
+        if (!end)
+            end = line + strlen(line);
+        if ((size_t)(end - line) > name_len && line[name_len] == ':' && strncasecmp(line, name, name_len) == 0) {
+            const char *value = line + name_len + 1;
+            while (value < end && (*value == ' ' || *value == '\t'))
+                value++;
+            int len = (int)(end - value);
+            if (out && size > 0)
+                snprintf(out, size, "%.*s", len, value);
+            return len;
+        }
+        line = *end ? end + 2 : end;
+    }
+    return -1;
+}
+
+/* ---- ending a request ------------------------------------------------------------------ */
+
+static void start_queued(cw_session *s);
+
+static void request_closed(uv_handle_t *h)
+{
+    request *r = h->data;
+    free(r->method);
+    free(r->url);
+    free(r->body);
+    curl_slist_free_all(r->headers);
+    free(r->response_body.data);
+    free(r->response_headers.data);
+    free(r);
+}
+
+static void recycle_easy(cw_session *s, CURL *easy)
+{
+    if (s->n_spare < SPARE_EASY_HANDLES && !s->closing) {
+        curl_easy_reset(easy);
+        s->spare[s->n_spare++] = easy;
+    } else {
+        curl_easy_cleanup(easy);
+    }
+}
+
+/* The one place a request ends: leave the queue or libcurl, then finish the future last,
+ * so that whatever its done callbacks do sees a consistent session. */
+static void request_end(request *r, int code, const char *fmt, ...)
+{
+    cw_session *s = r->session;
+    bool was_active = r->phase == ACTIVE;
+    unlink_request(r);
+    cw_response *resp = NULL;
+    if (was_active) {
+        curl_multi_remove_handle(s->multi, r->easy);
+        s->n_active--;
+        count_host(s, r, -1);
+        if (code == 0 && !(resp = response_take(r)))
+            code = CW_ENOMEM;
+        recycle_easy(s, r->easy);
+        r->easy = NULL;
+    }
+    r->phase = ENDED;
+    cw_timeline_end(r->span, code);
+    uv_close((uv_handle_t *)&r->deadline, request_closed);
+    if (was_active)
+        start_queued(s);
+
+    cw_future *f = r->future;
+    if (code == 0) {
+        cw_future_resolve(f, resp, response_free);
+    } else if (code == CW_ECANCELLED) {
+        cw_future_set_cancelled(f);
+    } else {
+        char message[CURL_ERROR_SIZE + 512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(message, sizeof message, fmt, ap);
+        va_end(ap);
+        cw_future_fail(f, code, "%s", message);
+    }
+    cw_future_release(f);
+}
+
+static int error_from_curl(request *r, CURLcode c)
+{
+    switch (c) {
+    case CURLE_COULDNT_CONNECT: return CW_ECONNREFUSED;
+    case CURLE_OPERATION_TIMEDOUT: return CW_ETIMEDOUT;
+    case CURLE_URL_MALFORMAT: return CW_EBADURL;
+    case CURLE_UNSUPPORTED_PROTOCOL: return CW_ESCHEME;
+    case CURLE_COULDNT_RESOLVE_HOST: return CW_EHOST;
+    case CURLE_GOT_NOTHING:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_PARTIAL_FILE: return CW_ECONNRESET;
+    case CURLE_WRITE_ERROR: return r->too_big ? CW_ETOOBIG : CW_EHTTP;
+    default: return CW_EHTTP;
+    }
+}
+
+static void transfer_done(request *r, CURLcode result)
+{
+    if (result == CURLE_OK) {
+        request_end(r, 0, NULL);
+        return;
+    }
+    int code = error_from_curl(r, result);
+    if (code == CW_ETOOBIG)
+        request_end(r, code, "%s: %s %s (more than max_body = %zu bytes)", cw_strerror(code), r->method, r->url,
+                    r->session->options.max_body);
+    else
+        request_end(r, code, "%s: %s %s (%s)", cw_strerror(code), r->method, r->url,
+                    r->error[0] ? r->error : curl_easy_strerror(result));
+}
+
+/* Always drain every finished transfer, whichever event woke libcurl. */
+static void read_finished(cw_session *s)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(s->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        request *r = NULL;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+        transfer_done(r, msg->data.result); /* removes the handle, and with it any message it had left */
+    }
+}
+
+/* ---- the libcurl <-> libuv glue ---------------------------------------------------------- */
+
+static void socket_ready(uv_poll_t *poll, int status, int events)
+{
+    socket_watch *w = poll->data;
+    int flags = 0;
+    if (status < 0)
+        flags = CURL_CSELECT_ERR; /* e.g. UV_EBADF: let libcurl find out what went wrong */
+    else
+        flags = (events & UV_READABLE ? CURL_CSELECT_IN : 0) | (events & UV_WRITABLE ? CURL_CSELECT_OUT : 0);
+    int running;
+    curl_multi_socket_action(w->session->multi, w->fd, flags, &running);
+    read_finished(w->session);
+}
+
+static void session_handle_gone(cw_session *s);
+
+static void watch_closed(uv_handle_t *h)
+{
+    socket_watch *w = h->data;
+    session_handle_gone(w->session);
+    free(w);
+}
+
+static void watch_close(socket_watch *w)
+{
+    cw_session *s = w->session;
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        s->watches = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    uv_poll_stop(&w->poll);
+    uv_close((uv_handle_t *)&w->poll, watch_closed);
+}
+
+static int socket_changed(CURL *easy, curl_socket_t fd, int what, void *session, void *watch)
+{
+    (void)easy;
+    cw_session *s = session;
+    socket_watch *w = watch;
+    if (what == CURL_POLL_REMOVE) {
+        if (w)
+            watch_close(w);
+        return 0;
+    }
+    if (!w) {
+        w = calloc(1, sizeof *w);
+        if (!w || uv_poll_init_socket(s->loop, &w->poll, fd) < 0) {
+            free(w);
+            return -1;
+        }
+        w->fd = fd;
+        w->session = s;
+        w->poll.data = w;
+        w->next = s->watches;
+        if (s->watches)
+            s->watches->prev = w;
+        s->watches = w;
+        s->open_handles++;
+        curl_multi_assign(s->multi, fd, w);
+    }
+    int events = (what & CURL_POLL_IN ? UV_READABLE : 0) | (what & CURL_POLL_OUT ? UV_WRITABLE : 0);
+    uv_poll_start(&w->poll, events, socket_ready);
+    return 0;
+}
+
+static void timer_fired(uv_timer_t *timer)
+{
+    cw_session *s = timer->data;
+    int running;
+    curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    read_finished(s);
+}
+
+static int timer_changed(CURLM *multi, long timeout_ms, void *session)
+{
+    (void)multi;
+    cw_session *s = session;
+    if (timeout_ms < 0)
+        uv_timer_stop(&s->timer);
+    else /* 0 stays 0: rounding it up to 1 ms costs a whole loop turn per request */
+        uv_timer_start(&s->timer, timer_fired, (uint64_t)timeout_ms, 0);
+    return 0;
+}
+
+static size_t body_arrived(char *data, size_t size, size_t n, void *userdata)
+{
+    request *r = userdata;
+    size_t bytes = size * n;
+    size_t max = r->session->options.max_body;
+    r->last_data_at = uv_now(r->session->loop);
+    if (max && r->response_body.len + bytes > max) {
+        r->too_big = true;
+        return 0; /* libcurl stops the transfer with CURLE_WRITE_ERROR */
+    }
+    return buffer_add(&r->response_body, data, bytes) ? bytes : 0;
+}
+
+static size_t header_arrived(char *data, size_t size, size_t n, void *userdata)
+{
+    request *r = userdata;
+    size_t bytes = size * n;
+    if (r->response_headers.len == 0)
+        cw_timeline_first_byte(r->span);
+    r->last_data_at = uv_now(r->session->loop);
+    if (bytes >= 5 && memcmp(data, "HTTP/", 5) == 0)
+        r->response_headers.len = 0; /* a new response (after a redirect): keep only the last */
+    return buffer_add(&r->response_headers, data, bytes) ? bytes : 0;
+}
+
+static void arm_deadline(request *r);
+
+static int connected(void *userdata, char *ip, char *local_ip, int port, int local_port)
+{
+    (void)ip, (void)local_ip, (void)port, (void)local_port;
+    request *r = userdata;
+    r->connected = true;
+    r->last_data_at = uv_now(r->session->loop);
+    cw_timeline_start(r->span);
+    arm_deadline(r); /* from now on sock_read counts, and the connect deadlines no longer do */
+    return CURL_PREREQFUNC_OK;
+}
+
+/* ---- timeouts --------------------------------------------------------------------------- */
+
+typedef struct deadline {
+    uint64_t at;
+    const char *kind;
+    unsigned long ms;
+} deadline;
+
+static void consider(deadline *d, bool applies, uint64_t since, unsigned long ms, const char *kind)
+{
+    if (applies && ms && since + ms < d->at)
+        *d = (deadline){ since + ms, kind, ms };
+}
+
+static deadline next_deadline(const request *r)
+{
+    const cw_timeouts *t = &r->timeouts;
+    deadline d = { UINT64_MAX, NULL, 0 };
+    consider(&d, true, r->queued_at, t->total_ms, "total");
+    consider(&d, !r->connected, r->queued_at, t->connect_ms, "connect");
+    consider(&d, !r->connected && r->phase == ACTIVE, r->started_at, t->sock_connect_ms, "sock_connect");
+    consider(&d, r->connected, r->last_data_at, t->sock_read_ms, "sock_read");
+    return d;
+}
+
+/* Data arriving pushes the sock_read deadline back without touching the timer:
+ * when the timer fires early, it looks again and sleeps for the rest. */
+static void deadline_fired(uv_timer_t *timer)
+{
+    request *r = timer->data;
+    deadline d = next_deadline(r);
+    if (d.at <= uv_now(r->session->loop))
+        request_end(r, CW_ETIMEDOUT, "%s: %s %s (%s timeout of %lu ms)", cw_strerror(CW_ETIMEDOUT), r->method, r->url,
+                    d.kind, d.ms);
+    else
+        arm_deadline(r);
+}
+
+static void arm_deadline(request *r)
+{
+    deadline d = next_deadline(r);
+    uint64_t now = uv_now(r->session->loop);
+    if (d.at == UINT64_MAX)
+        uv_timer_stop(&r->deadline);
+    else
+        uv_timer_start(&r->deadline, deadline_fired, d.at > now ? d.at - now : 0, 0);
+}
+
+/* ---- starting requests -------------------------------------------------------------------- */
+
+static void start(request *r)
+{
+    cw_session *s = r->session;
+    CURL *e = s->n_spare > 0 ? s->spare[--s->n_spare] : curl_easy_init();
+    if (!e) {
+        request_end(r, CW_ENOMEM, "%s: %s %s", cw_strerror(CW_ENOMEM), r->method, r->url);
+        return;
+    }
+    r->easy = e;
+    curl_easy_setopt(e, CURLOPT_URL, r->url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->error);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L); /* aiohttp follows redirects too */
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, body_arrived);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_arrived);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, connected);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, r);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
+    if (strcmp(r->method, "GET") != 0)
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
+    if (strcmp(r->method, "HEAD") == 0)
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    if (r->body) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
+    }
+    r->phase = ACTIVE;
+    r->next = s->active;
+    if (s->active)
+        s->active->prev = r;
+    s->active = r;
+    s->n_active++;
+    count_host(s, r, +1);
+    r->started_at = uv_now(s->loop);
+    arm_deadline(r);
+    CURLMcode mc = curl_multi_add_handle(s->multi, e);
+    if (mc != CURLM_OK)
+        request_end(r, CW_EHTTP, "%s: %s %s (%s)", cw_strerror(CW_EHTTP), r->method, r->url, curl_multi_strerror(mc));
+}
+
+static void start_queued(cw_session *s)
+{
+    request *r = s->queue_head;
+    while (r && !s->closing && (s->options.limit == 0 || s->n_active < s->options.limit)) {
+        request *next = r->next;
+        if (can_start(s, r)) {
+            unlink_request(r);
+            start(r);
+        }
+        r = next;
+    }
+}
+
+static int cancel_request(cw_future *f)
+{
+    request_end(f->impl, CW_ECANCELLED, NULL);
+    return 0;
+}
+
+static cw_future *failed(int code, const char *message)
+{
+    cw_future *f = cw_future_new();
+    if (f)
+        cw_future_fail(f, code, "%s: %s", cw_strerror(code), message);
+    return f;
+}
+
+/* Check the URL before anything else, so bad input fails at once with a clear message. */
+static int check_url(const char *url, char *host, size_t size, cw_future **error)
+{
+    char why[512];
+    if (!url || !*url) {
+        *error = failed(CW_EBADURL, "the URL is empty");
+        return -1;
+    }
+    CURLU *u = curl_url();
+    char *scheme = NULL, *name = NULL, *port = NULL;
+    CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
+    if (uc == CURLUE_OK)
+        uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+    int rc = 0;
+    if (uc != CURLUE_OK) {
+        snprintf(why, sizeof why, "'%.400s' (%s)", url, curl_url_strerror(uc));
+        *error = failed(CW_EBADURL, why);
+        rc = -1;
+    } else if (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0) {
+        snprintf(why, sizeof why, "'%.40s' in '%.400s' (only http and https)", scheme, url);
+        *error = failed(CW_ESCHEME, why);
+        rc = -1;
+    } else if (curl_url_get(u, CURLUPART_HOST, &name, 0) != CURLUE_OK || !*name) {
+        snprintf(why, sizeof why, "'%.400s' (no host)", url);
+        *error = failed(CW_EBADURL, why);
+        rc = -1;
+    } else {
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+        snprintf(host, size, "%s:%s", name, port ? port : "");
+    }
+    curl_free(scheme);
+    curl_free(name);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+cw_future *cw_session_request(cw_session *s, const cw_request *req)
+{
+    char host[300];
+    cw_future *error = NULL;
+    if (!s || !req)
+        return failed(CW_EINVAL, s ? "the request is NULL" : "the session is NULL");
+    if (s->closing)
+        return failed(CW_EINVAL, "the session is closed");
+    if (check_url(req->url, host, sizeof host, &error) < 0)
+        return error;
+
+    request *r = calloc(1, sizeof *r);
+    cw_future *f = cw_future_new();
+    if (!r || !f)
+        goto out_of_memory;
+    r->session = s;
+    r->future = f;
+    r->method = strdup(req->method ? req->method : "GET");
+    r->url = strdup(req->url);
+    if (!r->method || !r->url)
+        goto out_of_memory;
+    snprintf(r->host, sizeof r->host, "%s", host);
+    if (req->body) {
+        r->body = malloc(req->body_len ? req->body_len : 1);
+        if (!r->body)
+            goto out_of_memory;
+        memcpy(r->body, req->body, req->body_len);
+        r->body_len = req->body_len;
+    }
+    r->headers = curl_slist_append(NULL, "Expect:"); /* no 1-second wait for "100 Continue" */
+    for (int i = 0; req->headers && req->headers[i]; i++)
+        r->headers = curl_slist_append(r->headers, req->headers[i]);
+    r->timeouts = req->timeouts ? *req->timeouts : s->options.timeouts;
+    f->impl = r;
+    f->cancel = cancel_request;
+
+    char label[48];
+    const char *path = strstr(r->url, "://");
+    path = path ? strchr(path + 3, '/') : NULL;
+    snprintf(label, sizeof label, "%s %s", r->method, path ? path : r->url);
+    r->span = cw_timeline_begin(CW_SPAN_REQUEST, label);
+
+    uv_timer_init(s->loop, &r->deadline);
+    r->deadline.data = r;
+    r->queued_at = uv_now(s->loop);
+    r->phase = QUEUED;
+    r->prev = s->queue_tail;
+    if (s->queue_tail)
+        s->queue_tail->next = r;
+    else
+        s->queue_head = r;
+    s->queue_tail = r;
+    arm_deadline(r);
+    start_queued(s);
+    return cw_future_retain(f); /* one reference for the caller, one kept until the request ends */
+
+out_of_memory:
+    if (r) {
+        free(r->method);
+        free(r->url);
+        free(r->body);
+        free(r);
+    }
+    free(f);
+    return NULL;
+}
+
+static cw_future *simple(cw_session *s, const char *method, const char *url, const void *body, size_t len)
+{
+    cw_request req = { .method = method, .url = url, .body = body, .body_len = len };
+    return cw_session_request(s, &req);
+}
+
+cw_future *cw_session_get(cw_session *s, const char *url)
+{
+    return simple(s, "GET", url, NULL, 0);
+}
+
+cw_future *cw_session_post(cw_session *s, const char *url, const void *body, size_t len)
+{
+    return simple(s, "POST", url, body ? body : "", len);
+}
+
+cw_future *cw_session_put(cw_session *s, const char *url, const void *body, size_t len)
+{
+    return simple(s, "PUT", url, body ? body : "", len);
+}
+
+cw_future *cw_session_delete(cw_session *s, const char *url)
+{
+    return simple(s, "DELETE", url, NULL, 0);
+}
+
+/* ---- opening and closing sessions --------------------------------------------------------- */
+
+cw_session_options cw_session_options_default(void)
+{
+    return (cw_session_options){
+        .limit = 100,
+        .limit_per_host = 0,
+        .timeouts = { .total_ms = CW_DEFAULT_TOTAL_MS },
+        .max_body = 64u << 20,
+    };
+}
+
+static void global_init(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int cw_session_open(cw_session **out, const cw_session_options *options)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    if (!out)
+        return CW_EINVAL;
+    *out = NULL;
+    cw_session_options o = options ? *options : cw_session_options_default();
+    if (o.limit < 0 || o.limit_per_host < 0)
+        return CW_EINVAL;
+    if (!cw_loop())
+        return CW_ENOTASK;
+    pthread_once(&once, global_init);
+    cw_session *s = calloc(1, sizeof *s);
+    if (!s || !(s->multi = curl_multi_init())) {
+        free(s);
+        return CW_ENOMEM;
+    }
+    s->options = o;
+    s->loop = cw_loop();
+    curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, socket_changed);
+    curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
+    curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, timer_changed);
+    curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
+    curl_multi_setopt(s->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
+    if (o.limit > 0) { /* our queue keeps transfers within the limit; libcurl's cache matches it */
+        curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)o.limit);
+        curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)o.limit);
+    }
+    uv_timer_init(s->loop, &s->timer);
+    s->timer.data = s;
+    s->open_handles = 1;
+    s->next = open_sessions;
+    if (open_sessions)
+        open_sessions->prev = s;
+    open_sessions = s;
+    *out = s;
+    return 0;
+}
+
+static void session_handle_gone(cw_session *s)
+{
+    if (--s->open_handles > 0 || !s->closing)
+        return;
+    if (s->closed)
+        cw_future_resolve(s->closed, NULL, NULL);
+    cw_future_release(s->closed);
+    free(s->hosts);
+    free(s);
+}
+
+static void timer_closed(uv_handle_t *h)
+{
+    session_handle_gone(h->data);
+}
+
+/* Everything but the wait: end every request, let libcurl close its connections, close our handles. */
+static void session_shut(cw_session *s)
+{
+    s->closing = true;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        open_sessions = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    while (s->queue_head)
+        request_end(s->queue_head, CW_ECANCELLED, NULL);
+    while (s->active)
+        request_end(s->active, CW_ECANCELLED, NULL);
+    while (s->n_spare > 0)
+        curl_easy_cleanup(s->spare[--s->n_spare]);
+    curl_multi_cleanup(s->multi); /* calls socket_changed(REMOVE) for each pooled connection */
+    s->multi = NULL;
+    while (s->watches) /* any socket libcurl did not report removed */
+        watch_close(s->watches);
+    uv_close((uv_handle_t *)&s->timer, timer_closed);
+}
+
+int cw_session_close(cw_session *s)
+{
+    if (!s || s->closing)
+        return CW_EINVAL;
+    if (!cw_current_task())
+        return CW_ENOTASK;
+    cw_future *closed = cw_future_new();
+    if (!closed)
+        return CW_ENOMEM;
+    s->closed = cw_future_retain(closed);
+    session_shut(s);
+    int rc = cw_await(closed); /* CW_ECANCELLED here still closes everything: only the wait is cut short */
+    cw_future_release(closed);
+    return rc == CW_ECANCELLED ? rc : 0;
+}
+
+void cw_http_close_leftovers(void)
+{
+    while (open_sessions)
+        session_shut(open_sessions);
+}

@@ -1,0 +1,46 @@
+/*
+ * internal.h -- what the library's own files share and programs never see.
+ *
+ * A future is one struct for every kind of operation. What differs between a
+ * task, a request, a timer and a gather is how cancelling it works and what it
+ * owns besides its result: two hooks, set only by the library.
+ */
+#ifndef CW_INTERNAL_H
+#define CW_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "cw_future.h"
+
+typedef struct cw_callback {
+    cw_done_fn fn;
+    void *arg;
+} cw_callback;
+
+struct cw_future {
+    int refs;
+    cw_state state;
+    bool observed;  /* someone read the error: no "never retrieved" warning */
+    int error;
+    char *message;
+    void *result;
+    cw_free_fn free_result;
+    cw_callback *callbacks;
+    int n_callbacks, cap_callbacks;
+    /* How to cancel what stands behind the future (NULL: just end it cancelled). */
+    int (*cancel)(cw_future *self);
+    /* Frees what the future owns besides its result, when the future is freed. */
+    void (*destroy)(cw_future *self);
+    void *impl;
+};
+
+/* End a pending future as cancelled, bypassing its cancel hook. */
+void cw_future_set_cancelled(cw_future *future);
+
+/* A future that resolves after ms milliseconds; cancelling it stops the timer. */
+cw_future *cw_timer_future(uint64_t ms);
+
+/* Called by cw_run() once its tasks are gone: close sessions left open. */
+void cw_http_close_leftovers(void);
+
+#endif

@@ -1,0 +1,497 @@
+/*
+ * task.c -- the event loop and stackful tasks: run, spawn, await, sleep, cancel.
+ *
+ * Each task runs on its own stack. cw_await() on a pending future adds a done
+ * callback that puts the task back on the ready queue, then switches to the
+ * loop (swapcontext). The loop runs ready tasks from an idle handle, which
+ * also keeps libuv from blocking while any task is ready. So a task only ever
+ * runs from the loop's own stack, one at a time, and every switch is visible
+ * here: switch_to_task() and switch_to_loop().
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+#include <uv.h>
+#include <valgrind/valgrind.h>
+#include "cw_task.h"
+#include "cw_timeline.h"
+#include "internal.h"
+
+#define STACK_SIZE (256 * 1024) /* virtual; only the pages a task touches use memory */
+#define STACK_CACHE 64          /* finished tasks' stacks kept for reuse */
+
+/* ASan must be told when the stack changes under it, or it reports false errors. */
+#if defined(__SANITIZE_ADDRESS__)
+#define CW_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CW_ASAN 1
+#endif
+#endif
+#ifdef CW_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#define asan_start_switch(save, bottom, size) __sanitizer_start_switch_fiber(save, bottom, size)
+#define asan_finish_switch(save, bottom, size) __sanitizer_finish_switch_fiber(save, bottom, size)
+#define asan_forget_stack(base, size) __asan_unpoison_memory_region(base, size)
+#else
+#define asan_start_switch(save, bottom, size) ((void)(save), (void)(bottom), (void)(size))
+#define asan_finish_switch(save, bottom, size) ((void)(save), (void)(bottom), (void)(size))
+#define asan_forget_stack(base, size) ((void)(base), (void)(size))
+#endif
+
+typedef struct stack {
+    char *base;          /* mapping: one guard page, then the stack */
+    size_t size;         /* usable size above the guard page */
+    unsigned valgrind_id;
+} stack;
+
+typedef struct cw_task {
+    cw_future *future; /* the task as others see it; we hold a reference until it ends */
+    cw_task_fn fn;
+    void *arg;
+    ucontext_t context;
+    stack stack;
+    void *asan_fake_stack;
+    cw_future *awaiting;   /* what the task is suspended on, if anything */
+    bool cancel_requested; /* deliver CW_ECANCELLED at the next await */
+    bool was_cancelled;    /* a cancellation was delivered: the task ends cancelled */
+    bool started, finished;
+    int fail_code;
+    char *fail_message;
+    int span;
+    struct cw_task *next_ready;
+    struct cw_task *prev, *next; /* every unfinished task, for cw_run()'s cleanup */
+} cw_task;
+
+typedef struct runtime {
+    uv_loop_t loop;
+    uv_idle_t idle; /* active while some task is ready: runs them, and keeps the loop from blocking */
+    ucontext_t loop_context;
+    const void *loop_stack_bottom;
+    size_t loop_stack_size;
+    cw_task *current;
+    cw_task *ready_head, *ready_tail;
+    cw_task *tasks; /* unfinished tasks */
+    int n_tasks;
+    stack cache[STACK_CACHE];
+    int n_cache;
+    int next_task_number;
+} runtime;
+
+static _Thread_local runtime *rt;
+
+uv_loop_t *cw_loop(void)
+{
+    return rt ? &rt->loop : NULL;
+}
+
+uint64_t cw_now_us(void)
+{
+    return uv_hrtime() / 1000;
+}
+
+cw_future *cw_current_task(void)
+{
+    return rt && rt->current ? rt->current->future : NULL;
+}
+
+/* ---- stacks ---------------------------------------------------------------------------- */
+
+static char *stack_area(stack *s)
+{
+    return s->base + (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static int stack_get(stack *s)
+{
+    if (rt->n_cache > 0) {
+        *s = rt->cache[--rt->n_cache];
+        asan_forget_stack(stack_area(s), s->size); /* the last task's frames were never unwound */
+        return 0;
+    }
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    char *base = mmap(NULL, STACK_SIZE + page, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (base == MAP_FAILED)
+        return CW_ENOMEM;
+    mprotect(base, page, PROT_NONE); /* an overflow faults here instead of corrupting memory */
+    s->base = base;
+    s->size = STACK_SIZE;
+    s->valgrind_id = VALGRIND_STACK_REGISTER(base + page, base + page + STACK_SIZE);
+    return 0;
+}
+
+static void stack_free(stack *s)
+{
+    VALGRIND_STACK_DEREGISTER(s->valgrind_id);
+    munmap(s->base, s->size + (size_t)sysconf(_SC_PAGESIZE));
+}
+
+static void stack_put(stack *s)
+{
+    if (rt->n_cache < STACK_CACHE)
+        rt->cache[rt->n_cache++] = *s;
+    else
+        stack_free(s);
+}
+
+/* ---- switching ----------------------------------------------------------------------- */
+
+static void switch_to_task(cw_task *t)
+{
+    void *fake = NULL;
+    rt->current = t;
+    asan_start_switch(&fake, stack_area(&t->stack), t->stack.size);
+    swapcontext(&rt->loop_context, &t->context);
+    asan_finish_switch(fake, NULL, NULL);
+    rt->current = NULL;
+}
+
+static void switch_to_loop(cw_task *t)
+{
+    asan_start_switch(t->finished ? NULL : &t->asan_fake_stack,
+                                   rt->loop_stack_bottom, rt->loop_stack_size);
+    swapcontext(&t->context, &rt->loop_context);
+    asan_finish_switch(t->asan_fake_stack, &rt->loop_stack_bottom, &rt->loop_stack_size);
+}
+
+static void run_ready(uv_idle_t *idle);
+
+static void make_ready(cw_task *t)
+{
+    t->next_ready = NULL;
+    if (rt->ready_tail)
+        rt->ready_tail->next_ready = t;
+    else
+        rt->ready_head = t;
+    rt->ready_tail = t;
+    if (!uv_is_active((uv_handle_t *)&rt->idle))
+        uv_idle_start(&rt->idle, run_ready);
+}
+
+static void task_end(cw_task *t, void *result)
+{
+    if (t->fail_code)
+        cw_future_fail(t->future, t->fail_code, "%s", t->fail_message ? t->fail_message : cw_strerror(t->fail_code));
+    else if (t->was_cancelled)
+        cw_future_set_cancelled(t->future);
+    else
+        cw_future_resolve(t->future, result, NULL);
+    cw_timeline_end(t->span, cw_future_error(t->future));
+}
+
+static void task_entry(void)
+{
+    cw_task *t = rt->current;
+    asan_finish_switch(NULL, &rt->loop_stack_bottom, &rt->loop_stack_size);
+    void *result = NULL;
+    cw_timeline_start(t->span);
+    if (t->cancel_requested) /* cancelled before it ever ran: asyncio never starts it either */
+        t->was_cancelled = true;
+    else
+        result = t->fn(t->arg);
+    t->finished = true;
+    task_end(t, result);
+    switch_to_loop(t); /* never comes back: the loop frees this stack */
+}
+
+static void task_destroy(cw_task *t)
+{
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        rt->tasks = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    rt->n_tasks--;
+    if (t->stack.base)
+        stack_put(&t->stack);
+    cw_future_release(t->future);
+    free(t->fail_message);
+    free(t);
+}
+
+/* Run the tasks that were ready when this turn began; newer ones wait for the next turn. */
+static void run_ready(uv_idle_t *idle)
+{
+    cw_task *last = rt->ready_tail;
+    bool was_last = false;
+    while (rt->ready_head && !was_last) {
+        cw_task *t = rt->ready_head;
+        was_last = t == last;
+        rt->ready_head = t->next_ready;
+        if (!rt->ready_head)
+            rt->ready_tail = NULL;
+        if (!t->started) {
+            t->started = true;
+            if (stack_get(&t->stack) < 0) {
+                t->fail_code = CW_ENOMEM;
+                t->finished = true;
+                task_end(t, NULL);
+            } else {
+                getcontext(&t->context);
+                t->context.uc_stack.ss_sp = stack_area(&t->stack);
+                t->context.uc_stack.ss_size = t->stack.size;
+                t->context.uc_link = NULL;
+                makecontext(&t->context, task_entry, 0);
+            }
+        }
+        if (!t->finished)
+            switch_to_task(t);
+        if (t->finished)
+            task_destroy(t);
+    }
+    if (!rt->ready_head)
+        uv_idle_stop(idle);
+}
+
+/* ---- the public calls ------------------------------------------------------------------ */
+
+static int cancel_task(cw_future *f)
+{
+    cw_task *t = f->impl;
+    t->cancel_requested = true;
+    if (t->awaiting) /* asyncio cancels what the task waits on; that wakes the task */
+        cw_future_cancel(t->awaiting);
+    return 0; /* a task that is ready or running sees the request at its next await */
+}
+
+cw_future *cw_spawn(cw_task_fn fn, void *arg)
+{
+    if (!rt || !fn)
+        return NULL;
+    cw_task *t = calloc(1, sizeof *t);
+    cw_future *f = cw_future_new();
+    if (!t || !f) {
+        free(t);
+        free(f);
+        return NULL;
+    }
+    t->fn = fn;
+    t->arg = arg;
+    t->future = f; /* the task's own reference */
+    f->impl = t;
+    f->cancel = cancel_task;
+    char label[32];
+    snprintf(label, sizeof label, "task %d", ++rt->next_task_number);
+    t->span = cw_timeline_begin(CW_SPAN_TASK, label);
+    t->next = rt->tasks;
+    if (rt->tasks)
+        rt->tasks->prev = t;
+    rt->tasks = t;
+    rt->n_tasks++;
+    make_ready(t);
+    return cw_future_retain(f); /* the caller's reference */
+}
+
+static void wake(cw_future *f, void *arg)
+{
+    (void)f;
+    make_ready(arg);
+}
+
+/* A cancellation is delivered once; the task may then still await (to clean up), and ends cancelled. */
+static int deliver_cancel(cw_task *t, cw_future *f)
+{
+    t->cancel_requested = false;
+    t->was_cancelled = true;
+    cw_future_cancel(f);
+    return CW_ECANCELLED;
+}
+
+int cw_await(cw_future *f)
+{
+    if (!f)
+        return CW_EINVAL;
+    cw_task *t = rt ? rt->current : NULL;
+    if (!t)
+        return CW_ENOTASK;
+    if (f == t->future)
+        return CW_EINVAL; /* a task waiting for itself would never wake */
+    if (t->cancel_requested)
+        return deliver_cancel(t, f);
+    if (f->state == CW_PENDING) {
+        cw_future_retain(f);
+        if (cw_future_on_done(f, wake, t) < 0) {
+            cw_future_release(f);
+            return CW_ENOMEM;
+        }
+        t->awaiting = f;
+        switch_to_loop(t);
+        t->awaiting = NULL;
+        cw_future_remove_done(f, wake, t);
+        cw_future_release(f);
+        if (t->cancel_requested)
+            return deliver_cancel(t, f);
+    }
+    return cw_future_error(f);
+}
+
+/* ---- timers ------------------------------------------------------------------------------ */
+
+typedef struct timer_future {
+    uv_timer_t timer;
+    cw_future *future; /* our reference, dropped when the timer handle is closed */
+} timer_future;
+
+static void timer_closed(uv_handle_t *h)
+{
+    timer_future *tf = h->data;
+    cw_future_release(tf->future);
+    free(tf);
+}
+
+static void timer_fired(uv_timer_t *timer)
+{
+    timer_future *tf = timer->data;
+    uv_close((uv_handle_t *)timer, timer_closed);
+    cw_future_resolve(tf->future, NULL, NULL);
+}
+
+static int cancel_timer(cw_future *f)
+{
+    timer_future *tf = f->impl;
+    uv_close((uv_handle_t *)&tf->timer, timer_closed);
+    cw_future_set_cancelled(f);
+    return 0;
+}
+
+cw_future *cw_timer_future(uint64_t ms)
+{
+    timer_future *tf = calloc(1, sizeof *tf);
+    cw_future *f = cw_future_new();
+    if (!tf || !f) {
+        free(tf);
+        free(f);
+        return NULL;
+    }
+    uv_timer_init(&rt->loop, &tf->timer);
+    tf->timer.data = tf;
+    tf->future = cw_future_retain(f);
+    f->impl = tf;
+    f->cancel = cancel_timer;
+    uv_timer_start(&tf->timer, timer_fired, ms, 0);
+    return f;
+}
+
+int cw_sleep(uint64_t ms)
+{
+    cw_task *t = rt ? rt->current : NULL;
+    if (!t)
+        return CW_ENOTASK;
+    if (ms == 0) { /* asyncio.sleep(0): let every other ready task run once */
+        if (!t->cancel_requested) {
+            make_ready(t);
+            switch_to_loop(t);
+        }
+        if (!t->cancel_requested)
+            return 0;
+        t->cancel_requested = false;
+        t->was_cancelled = true;
+        return CW_ECANCELLED;
+    }
+    cw_future *timer = cw_timer_future(ms);
+    if (!timer)
+        return CW_ENOMEM;
+    int rc = cw_await(timer);
+    cw_future_release(timer);
+    return rc;
+}
+
+void *cw_fail(int code, const char *fmt, ...)
+{
+    cw_task *t = rt ? rt->current : NULL;
+    if (!t)
+        return NULL;
+    t->fail_code = code < 0 ? code : CW_EFAILED;
+    free(t->fail_message);
+    t->fail_message = NULL;
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        if (vasprintf(&t->fail_message, fmt, ap) < 0)
+            t->fail_message = NULL;
+        va_end(ap);
+    }
+    return NULL;
+}
+
+/* ---- run ----------------------------------------------------------------------------------- */
+
+static void stop_loop(cw_future *f, void *arg)
+{
+    (void)f;
+    uv_stop(arg);
+}
+
+static void close_any(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+/* Tasks that stay suspended after cancellation and with nothing left to wake them. */
+static void abandon_stuck_tasks(void)
+{
+    while (rt->tasks) {
+        cw_task *t = rt->tasks;
+        fprintf(stderr, "cw_run: a task was still waiting when nothing could wake it; abandoned\n");
+        if (t->awaiting) {
+            cw_future_remove_done(t->awaiting, wake, t);
+            cw_future_release(t->awaiting);
+        }
+        t->was_cancelled = true;
+        t->finished = true;
+        task_end(t, NULL);
+        task_destroy(t);
+    }
+}
+
+int cw_run(cw_task_fn main_fn, void *arg, void **result)
+{
+    if (rt || !main_fn)
+        return CW_EINVAL; /* cw_run() inside cw_run() would be a second loop on the same thread */
+    runtime r;
+    memset(&r, 0, sizeof r);
+    rt = &r;
+    uv_loop_init(&r.loop);
+    uv_idle_init(&r.loop, &r.idle);
+
+    cw_future *main_task = cw_spawn(main_fn, arg);
+    cw_future_on_done(main_task, stop_loop, &r.loop);
+    uv_run(&r.loop, UV_RUN_DEFAULT);
+    cw_future_remove_done(main_task, stop_loop, &r.loop);
+    bool deadlock = !cw_future_done(main_task);
+
+    /* asyncio.run's cleanup: cancel what is left, and let it finish. */
+    for (cw_task *t = r.tasks; t; t = t->next)
+        cw_future_cancel(t->future);
+    while (r.tasks && uv_run(&r.loop, UV_RUN_ONCE))
+        ;
+    abandon_stuck_tasks();
+    cw_http_close_leftovers();
+    uv_close((uv_handle_t *)&r.idle, NULL);
+    uv_run(&r.loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(&r.loop) == UV_EBUSY) { /* handles a program opened and never closed */
+        uv_walk(&r.loop, close_any, NULL);
+        uv_run(&r.loop, UV_RUN_DEFAULT);
+        uv_loop_close(&r.loop);
+    }
+    for (int i = 0; i < r.n_cache; i++)
+        stack_free(&r.cache[i]);
+    rt = NULL;
+
+    int rc = deadlock ? CW_EDEADLOCK : cw_future_error(main_task);
+    if (result)
+        *result = cw_future_result(main_task);
+    if (deadlock)
+        fprintf(stderr, "cw_run: the main task waits on a future that nothing can finish\n");
+    cw_future_release(main_task);
+    return rc;
+}
