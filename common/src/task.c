@@ -216,6 +216,23 @@ static void task_destroy(cw_task *t)
     free(t);
 }
 
+/* Give a task its stack and a context that starts in task_entry(). */
+static void task_prepare(cw_task *t)
+{
+    t->started = true;
+    if (stack_get(&t->stack) < 0) {
+        t->fail_code = CW_ENOMEM;
+        t->finished = true;
+        task_end(t, NULL);
+        return;
+    }
+    getcontext(&t->context);
+    t->context.uc_stack.ss_sp = stack_area(&t->stack);
+    t->context.uc_stack.ss_size = t->stack.size;
+    t->context.uc_link = NULL;
+    makecontext(&t->context, task_entry, 0);
+}
+
 /* Run the tasks that were ready when this turn began; newer ones wait for the next turn. */
 static void run_ready(uv_idle_t *idle)
 {
@@ -227,20 +244,8 @@ static void run_ready(uv_idle_t *idle)
         rt->ready_head = t->next_ready;
         if (!rt->ready_head)
             rt->ready_tail = NULL;
-        if (!t->started) {
-            t->started = true;
-            if (stack_get(&t->stack) < 0) {
-                t->fail_code = CW_ENOMEM;
-                t->finished = true;
-                task_end(t, NULL);
-            } else {
-                getcontext(&t->context);
-                t->context.uc_stack.ss_sp = stack_area(&t->stack);
-                t->context.uc_stack.ss_size = t->stack.size;
-                t->context.uc_link = NULL;
-                makecontext(&t->context, task_entry, 0);
-            }
-        }
+        if (!t->started)
+            task_prepare(t);
         if (!t->finished)
             switch_to_task(t);
         if (t->finished)
