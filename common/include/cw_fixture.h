@@ -9,18 +9,24 @@
  * | route                              | answer                                              |
  * |------------------------------------|-----------------------------------------------------|
  * | `GET /get`                         | 200, a small JSON body                              |
- * | `GET /delay/{ms}`                  | 200 after {ms} milliseconds (the connection stays usable) |
+ * | `GET /delay/{ms}`                  | 200 after {ms} milliseconds (at most 600000); the connection stays usable |
  * | `GET /status/{code}`               | that status code                                    |
- * | `GET /bytes/{n}`                   | n bytes of body                                     |
- * | `GET /drip?bytes=N&duration_ms=M`  | N bytes, one at a time, spread over M ms            |
+ * | `GET /bytes/{n}`                   | n bytes of body (at most 64 MiB)                    |
+ * | `GET /drip?bytes=N&duration_ms=M`  | N bytes, one at a time, spread over M ms (defaults 10 bytes, 1000 ms) |
  * | `GET /stall`                       | reads the request, never answers                    |
- * | `GET /close`                       | starts a response, then drops the connection        |
+ * | `GET /close`                       | headers announcing 1000 bytes, 16 of them, then a normal close (curl: partial file) |
+ * | `GET /reset`                       | reads the request, then resets the connection (TCP RST) |
  * | `POST or PUT /echo`                | the request body back                               |
- * | `DELETE /delete` (any method on /anything) | 200, JSON naming the method                 |
+ * | `/post`, `/put`, `/patch`, `/delete`, `/anything` | 200, JSON naming the method; a wrong method gets 405 |
  * | `GET /stats`                       | JSON: accepted, open, max_open, requests            |
  * | `GET /stats/reset`                 | zeroes the counters (max_open becomes the open count) |
  *
- * A malformed request gets 400 and the connection is closed.
+ * `requests` counts answers only, and leaves out /stats and /stats/reset, so
+ * reading the counters does not change them (and /stall is never counted).
+ * `open` and `max_open` include the connection that asks for /stats.
+ * A malformed request gets 400, a URL over 2 KiB 414, headers over 16 KiB
+ * 431, a body over 8 MiB 413, and the connection is closed; a client that has
+ * not sent its headers within 10 s is dropped. Idle keep-alive connections stay.
  */
 #ifndef CW_FIXTURE_H
 #define CW_FIXTURE_H
