@@ -77,6 +77,9 @@ int cw_sleep(uint64_t ms);
 
 /**
  * @brief End the calling task with an error: `return cw_fail(CW_EHTTP, "got %d", status);`.
+ *
+ * Passing CW_ECANCELLED on (`return cw_fail(rc, ...)` after an await said
+ * cancelled) ends the task cancelled, as re-raising CancelledError does.
  * @param code a negative cw_error code.
  * @param fmt printf-style message (may be NULL).
  * @return NULL, so that a task function can return it directly.

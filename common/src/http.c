@@ -93,6 +93,13 @@ static _Thread_local cw_session *open_sessions;
 
 /* ---- small helpers --------------------------------------------------------------------- */
 
+/* The loop's clock is read once per turn; a deadline armed late in a long turn must not start early. */
+static uint64_t fresh_now(cw_session *s)
+{
+    uv_update_time(s->loop);
+    return uv_now(s->loop);
+}
+
 static bool buffer_add(buffer *b, const char *data, size_t n)
 {
     if (b->len + n + 1 > b->cap) {
@@ -450,7 +457,7 @@ static int connected(void *userdata, char *ip, char *local_ip, int port, int loc
     (void)ip, (void)local_ip, (void)port, (void)local_port;
     request *r = userdata;
     r->connected = true;
-    r->last_data_at = uv_now(r->session->loop);
+    r->last_data_at = fresh_now(r->session);
     cw_timeline_start(r->span);
     arm_deadline(r); /* from now on sock_read counts, and the connect deadlines no longer do */
     return CURL_PREREQFUNC_OK;
@@ -487,7 +494,7 @@ static void deadline_fired(uv_timer_t *timer)
 {
     request *r = timer->data;
     deadline d = next_deadline(r);
-    if (d.at <= uv_now(r->session->loop))
+    if (d.at <= fresh_now(r->session))
         request_end(r, CW_ETIMEDOUT, "%s: %s %s (%s timeout of %lu ms)", cw_strerror(CW_ETIMEDOUT), r->method, r->url,
                     d.kind, d.ms);
     else
@@ -497,7 +504,7 @@ static void deadline_fired(uv_timer_t *timer)
 static void arm_deadline(request *r)
 {
     deadline d = next_deadline(r);
-    uint64_t now = uv_now(r->session->loop);
+    uint64_t now = fresh_now(r->session);
     if (d.at == UINT64_MAX)
         uv_timer_stop(&r->deadline);
     else
@@ -546,7 +553,7 @@ static void start(request *r)
     s->active = r;
     s->n_active++;
     count_host(s, r, +1);
-    r->started_at = uv_now(s->loop);
+    r->started_at = fresh_now(s);
     arm_deadline(r);
     CURLMcode mc = curl_multi_add_handle(s->multi, e);
     if (mc != CURLM_OK)
@@ -661,7 +668,7 @@ cw_future *cw_session_request(cw_session *s, const cw_request *req)
 
     uv_timer_init(s->loop, &r->deadline);
     r->deadline.data = r;
-    r->queued_at = uv_now(s->loop);
+    r->queued_at = fresh_now(s);
     r->phase = QUEUED;
     r->prev = s->queue_tail;
     if (s->queue_tail)

@@ -176,7 +176,9 @@ static void make_ready(cw_task *t)
 
 static void task_end(cw_task *t, void *result)
 {
-    if (t->fail_code)
+    if (t->fail_code == CW_ECANCELLED) /* passing a cancellation on, like re-raising CancelledError */
+        cw_future_set_cancelled(t->future);
+    else if (t->fail_code)
         cw_future_fail(t->future, t->fail_code, "%s", t->fail_message ? t->fail_message : cw_strerror(t->fail_code));
     else if (t->was_cancelled)
         cw_future_set_cancelled(t->future);
@@ -380,6 +382,7 @@ cw_future *cw_timer_future(uint64_t ms)
     tf->future = cw_future_retain(f);
     f->impl = tf;
     f->cancel = cancel_timer;
+    uv_update_time(&rt->loop); /* count from now, not from the start of this loop turn */
     uv_timer_start(&tf->timer, timer_fired, ms, 0);
     return f;
 }
