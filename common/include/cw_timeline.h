@@ -3,7 +3,9 @@
  * @brief Timelines: record when tasks and requests run, then draw them so concurrency can be seen.
  *
  * Off by default (then recording costs one branch). Switch it on with
- * cw_timeline_enable(true) or by setting CW_TIMELINE=1 in the environment.
+ * cw_timeline_enable(true) or by setting CW_TIMELINE=1 in the environment;
+ * CW_TRACE=FILE switches it on too, and cw_run() then writes the Chrome trace
+ * of everything recorded to FILE when it returns (open it in Perfetto).
  * The library records every task (spawned, started, finished) and every
  * request (queued, connected, first byte, finished or failed) by itself;
  * programs can add spans of their own with cw_timeline_begin()/cw_timeline_end().

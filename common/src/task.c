@@ -494,6 +494,9 @@ int cw_run(cw_task_fn main_fn, void *arg, void **result)
     for (int i = 0; i < r.n_cache; i++)
         stack_free(&r.cache[i]);
     rt = NULL;
+    const char *trace = getenv("CW_TRACE");
+    if (trace && *trace && cw_timeline_write_trace(trace) < 0)
+        fprintf(stderr, "cw_run: could not write the trace to %s\n", trace);
 
     int rc = deadlock ? CW_EDEADLOCK : cw_future_error(main_task);
     if (result)

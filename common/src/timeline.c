@@ -51,7 +51,8 @@ bool cw_timeline_enabled(void)
 {
     if (g_on < 0) {
         const char *env = getenv("CW_TIMELINE");
-        g_on = env && *env && strcmp(env, "0") != 0;
+        const char *trace = getenv("CW_TRACE"); /* asking for a trace file asks for recording too */
+        g_on = (env && *env && strcmp(env, "0") != 0) || (trace && *trace);
     }
     return g_on;
 }
