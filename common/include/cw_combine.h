@@ -67,7 +67,8 @@ cw_as_completed *cw_as_completed_new(cw_future **futures, int n, uint64_t timeou
  *
  * The future handed out is one of the originals (not a new reference): use it
  * to map a result back to its request. Past the deadline every call fails with
- * CW_ETIMEDOUT, and the unfinished futures are not cancelled: they keep running.
+ * CW_ETIMEDOUT once the futures that finished in time have been handed out,
+ * and the unfinished futures are not cancelled: they keep running.
  * @param it the iterator.
  * @param out receives the finished future.
  * @return 0 with *out set; CW_EEOF when every future has been handed out;
@@ -83,7 +84,7 @@ void cw_as_completed_free(cw_as_completed *it);
 typedef enum cw_return_when {
     CW_ALL_COMPLETED,   /**< when every future has finished (the default) */
     CW_FIRST_COMPLETED, /**< when at least one has finished */
-    CW_FIRST_EXCEPTION, /**< when one fails (or is cancelled), else when all have finished */
+    CW_FIRST_EXCEPTION, /**< when one fails (a cancelled one does not count, as in asyncio), else when all have finished */
 } cw_return_when;
 
 /** The two sets cw_wait() fills: the original pointers, split into done and pending. */

@@ -236,7 +236,7 @@ static void wait_child_done(cw_future *child, void *arg)
 {
     waiter *w = arg;
     w->n_done++;
-    if (cw_future_state(child) == CW_FAILED || cw_future_state(child) == CW_CANCELLED)
+    if (cw_future_state(child) == CW_FAILED) /* as in asyncio, a cancellation is not an exception here */
         w->failed = true;
     if (satisfied(w))
         cw_future_resolve(w->wakeup, NULL, NULL);
