@@ -74,6 +74,17 @@ cw_as_completed *cw_as_completed_new(cw_future **futures, int n, uint64_t timeou
  * @return 0 with *out set; CW_EEOF when every future has been handed out;
  *         CW_ETIMEDOUT past the deadline; CW_ECANCELLED when the calling task
  *         was cancelled; CW_ENOTASK outside a task; CW_EINVAL for NULL.
+ *
+ * @code
+ * cw_as_completed *it = cw_as_completed_new(tasks, n, 250);
+ * cw_future *f;
+ * int rc;
+ * while ((rc = cw_as_completed_next(it, &f)) == 0)
+ *     report(f);                              // one of tasks[], the very pointer
+ * if (rc == CW_ETIMEDOUT)
+ *     puts("the others did not finish in time; they keep running");
+ * cw_as_completed_free(it);
+ * @endcode
  */
 int cw_as_completed_next(cw_as_completed *it, cw_future **out);
 
@@ -108,6 +119,16 @@ typedef struct cw_wait_sets {
  * @param sets filled on return; free its arrays with cw_wait_sets_free().
  * @return 0, CW_EINVAL for an empty or NULL input, CW_ECANCELLED when the
  *         calling task was cancelled, CW_ENOTASK outside a task.
+ *
+ * @code
+ * cw_wait_sets sets;
+ * if (cw_wait(tasks, n, CW_FIRST_COMPLETED, 1000, &sets) == 0) {
+ *     printf("%d done, %d pending\n", sets.n_done, sets.n_pending);
+ *     for (int i = 0; i < sets.n_pending; i++)
+ *         cw_future_cancel(sets.pending[i]); // wait cancels nothing by itself
+ *     cw_wait_sets_free(&sets);
+ * }
+ * @endcode
  */
 int cw_wait(cw_future **futures, int n, cw_return_when when, uint64_t timeout_ms, cw_wait_sets *sets);
 

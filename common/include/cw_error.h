@@ -35,6 +35,12 @@ typedef enum cw_error {
  * @brief Name an error code in a few words.
  * @param code a cw_error value (0 gives "success"; an unknown code gives "unknown error").
  * @return a static string; never NULL.
+ *
+ * @code
+ * int rc = cw_await(req);
+ * if (rc < 0)
+ *     printf("%s (%s)\n", cw_strerror(rc), cw_error_name(rc)); // e.g. "timed out (CW_ETIMEDOUT)"
+ * @endcode
  */
 const char *cw_strerror(int code);
 

@@ -46,6 +46,15 @@ typedef struct cw_fixture_stats {
  * @brief Start a fixture server on its own thread, bound to 127.0.0.1.
  * @param port the port to bind, 0 for any free port.
  * @return the server, or NULL when it could not bind (a message goes to stderr).
+ *
+ * @code
+ * cw_fixture *fx = cw_fixture_start(0); // any free port on 127.0.0.1
+ * char url[128];
+ * cw_fixture_url(fx, "/delay/300", url, sizeof url);
+ * // ... requests to url, inside cw_run() ...
+ * printf("%ld connections accepted\n", cw_fixture_stats_get(fx).accepted);
+ * cw_fixture_stop(fx);
+ * @endcode
  */
 cw_fixture *cw_fixture_start(int port);
 
@@ -96,6 +105,19 @@ void cw_fixture_blackhole_close(int handle);
  * @param size its size.
  * @param started receives the server to stop at the end, or NULL when --url was given.
  * @return 0, or -1 when the server could not start (a message goes to stderr).
+ *
+ * @code
+ * int main(int argc, char **argv)
+ * {
+ *     char base[256];
+ *     cw_fixture *fx;
+ *     if (cw_fixture_for_demo(argc, argv, base, sizeof base, &fx) < 0)
+ *         return 1;
+ *     int rc = cw_run(demo, base, NULL); // demo() builds its URLs from base
+ *     cw_fixture_stop(fx);               // NULL after --url: ignored
+ *     return rc == 0 ? 0 : 1;
+ * }
+ * @endcode
  */
 int cw_fixture_for_demo(int argc, char **argv, char *base, unsigned long size, cw_fixture **started);
 

@@ -62,6 +62,11 @@ int cw_future_resolve(cw_future *future, void *result, cw_free_fn free_result);
  * @param code a negative cw_error code.
  * @param fmt printf-style message saying what went wrong (may be NULL: cw_strerror(code) is used).
  * @return 0, or CW_EDONE when the future had already finished, CW_EINVAL when code is not negative.
+ *
+ * @code
+ * if (len > max)
+ *     cw_future_fail(f, CW_ETOOBIG, "%zu bytes, more than %zu", len, max); // wakes every task awaiting f
+ * @endcode
  */
 int cw_future_fail(cw_future *future, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -69,11 +74,21 @@ int cw_future_fail(cw_future *future, int code, const char *fmt, ...)
 /**
  * @brief Cancel a future: it ends cancelled, and every task awaiting it wakes with CW_ECANCELLED.
  *
- * For a task this requests cancellation (see cw_task_cancel()); for a request
+ * For a task this requests cancellation: the task sees CW_ECANCELLED at its
+ * current or next await and ends cancelled when it returns; for a request
  * the transfer is stopped and its connection closed; for a combinator its
  * unfinished children are cancelled too.
  * @return 0 when the cancellation took effect (or was requested, for a task),
  *         CW_EDONE when the future had already finished (nothing changes).
+ *
+ * @code
+ * cw_future *t = cw_spawn(slow, NULL);
+ * cw_sleep(100);
+ * cw_future_cancel(t);                  // t's pending cw_await() or cw_sleep() returns CW_ECANCELLED
+ * cw_await(t);                          // returns CW_ECANCELLED once t has ended
+ * printf("%s\n", cw_future_message(t)); // "cancelled"
+ * cw_future_release(t);
+ * @endcode
  */
 int cw_future_cancel(cw_future *future);
 
@@ -108,6 +123,16 @@ const char *cw_future_message(const cw_future *future);
  * Callbacks run in the order they were added, at the moment the future
  * finishes; on an already finished future the callback runs at once.
  * @return 0, CW_EINVAL for a NULL argument, CW_ENOMEM when out of memory.
+ *
+ * @code
+ * static void report(cw_future *f, void *label)
+ * {
+ *     printf("%s: %s\n", (const char *)label, cw_future_message(f)); // runs inside the loop: never suspend here
+ * }
+ *
+ * cw_future *req = cw_session_get(session, url);
+ * cw_future_on_done(req, report, "GET /get"); // prints "GET /get: ok" when req finishes
+ * @endcode
  */
 int cw_future_on_done(cw_future *future, cw_done_fn fn, void *arg);
 

@@ -86,6 +86,17 @@ cw_session_options cw_session_options_default(void);
  * @param options NULL for the defaults.
  * @return 0, CW_EINVAL for a negative limit or a NULL @p out, CW_ENOTASK
  *         outside cw_run(), CW_ENOMEM.
+ *
+ * @code
+ * cw_session_options options = cw_session_options_default();
+ * options.limit = 10;               // aiohttp.TCPConnector(limit=10)
+ * options.timeouts.total_ms = 5000; // aiohttp.ClientTimeout(total=5)
+ * cw_session *s;
+ * if (cw_session_open(&s, &options) < 0)
+ *     return cw_fail(CW_EINVAL, "could not open a session");
+ * // ... requests: cw_session_get(s, url) ...
+ * cw_session_close(s);              // awaited: returns once every connection is closed
+ * @endcode
  */
 int cw_session_open(cw_session **out, const cw_session_options *options);
 
@@ -102,6 +113,17 @@ int cw_session_close(cw_session *session);
  * @return a request future (one reference for the caller). Bad input (NULL or
  *         malformed URL, unsupported scheme) gives a future already failed with
  *         a message, never NULL, except when out of memory.
+ *
+ * @code
+ * static const char *const headers[] = { "Content-Type: application/json", NULL };
+ * cw_timeouts quick = { .total_ms = 2000 }; // replaces the session's timeouts for this request
+ * cw_request put = { .method = "PUT", .url = url, .body = "{\"n\": 1}", .body_len = 8,
+ *                    .headers = headers, .timeouts = &quick };
+ * cw_future *req = cw_session_request(s, &put);
+ * if (cw_await(req) == 0)
+ *     printf("%ld %s\n", cw_response_of(req)->status, cw_response_of(req)->body);
+ * cw_future_release(req);
+ * @endcode
  */
 cw_future *cw_session_request(cw_session *session, const cw_request *request);
 
@@ -130,6 +152,12 @@ const cw_response *cw_response_of(const cw_future *request);
  * @param out buffer for the value.
  * @param size its size; the value is cut to fit and always NUL-terminated.
  * @return the value's full length, or -1 when the header is absent.
+ *
+ * @code
+ * char type[64];
+ * if (cw_response_header(cw_response_of(req), "Content-Type", type, sizeof type) >= 0)
+ *     printf("Content-Type: %s\n", type);
+ * @endcode
  */
 int cw_response_header(const cw_response *response, const char *name, char *out, size_t size);
 

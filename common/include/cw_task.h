@@ -55,6 +55,16 @@ int cw_run(cw_task_fn main, void *arg, void **result);
  * task can spawn many others before any of them runs.
  * @return the task (a future: one reference for the caller), or NULL when
  *         called outside cw_run() or out of memory.
+ *
+ * @code
+ * static void *square(void *arg) { cw_sleep(100); return (void *)((intptr_t)arg * (intptr_t)arg); }
+ *
+ * // inside a task:
+ * cw_future *t = cw_spawn(square, (void *)(intptr_t)7); // scheduled: it starts on a later loop turn
+ * if (cw_await(t) == 0)
+ *     printf("%ld\n", (long)(intptr_t)cw_future_result(t)); // 49
+ * cw_future_release(t);
+ * @endcode
  */
 cw_future *cw_spawn(cw_task_fn fn, void *arg);
 
@@ -66,12 +76,36 @@ cw_future *cw_spawn(cw_task_fn fn, void *arg);
  * @return 0 when the future resolved (read it with cw_future_result()), its
  *         error code when it failed, CW_ECANCELLED when it or the caller was
  *         cancelled, CW_ENOTASK when called outside a task, CW_EINVAL for NULL.
+ *
+ * @code
+ * cw_future *req = cw_session_get(session, url);
+ * int rc = cw_await(req);                 // other tasks run until req has finished
+ * if (rc == 0)
+ *     printf("status %ld\n", cw_response_of(req)->status);
+ * else if (rc == CW_ECANCELLED)
+ *     puts("cancelled");
+ * else
+ *     printf("failed: %s\n", cw_future_message(req));
+ * cw_future_release(req);
+ * @endcode
  */
 int cw_await(cw_future *future);
 
 /**
  * @brief Suspend the calling task for @p ms milliseconds (0 lets the other ready tasks run first).
  * @return 0, CW_ECANCELLED when the task was cancelled meanwhile, or CW_ENOTASK outside a task.
+ *
+ * @code
+ * static void *ticker(void *name)
+ * {
+ *     for (int i = 0; i < 3; i++) {
+ *         if (cw_sleep(100) == CW_ECANCELLED) // await asyncio.sleep(0.1)
+ *             return NULL;                    // cancelled while asleep: the task ends cancelled
+ *         printf("%s: tick %d\n", (const char *)name, i);
+ *     }
+ *     return NULL;
+ * }
+ * @endcode
  */
 int cw_sleep(uint64_t ms);
 
@@ -83,6 +117,19 @@ int cw_sleep(uint64_t ms);
  * @param code a negative cw_error code.
  * @param fmt printf-style message (may be NULL).
  * @return NULL, so that a task function can return it directly.
+ *
+ * @code
+ * static void *must_be_ok(void *request)
+ * {
+ *     cw_future *req = request;
+ *     if (cw_await(req) < 0)
+ *         return cw_fail(cw_future_error(req), "%s", cw_future_message(req));
+ *     long status = cw_response_of(req)->status;
+ *     if (status != 200)
+ *         return cw_fail(CW_EHTTP, "got %ld", status); // awaiting this task returns CW_EHTTP
+ *     return NULL;
+ * }
+ * @endcode
  */
 void *cw_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

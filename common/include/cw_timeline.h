@@ -72,6 +72,12 @@ const cw_span *cw_timeline_span(int id);
  * @brief Draw the recorded spans as an ASCII Gantt chart, one row per span.
  * @param out where to print (colours only when it is a terminal).
  * @param title a line printed above the chart, or NULL.
+ *
+ * @code
+ * cw_timeline_enable(true);                     // record every task and request
+ * cw_run(main_task, NULL, NULL);
+ * cw_timeline_print(stdout, "three requests at once");
+ * @endcode
  */
 void cw_timeline_print(FILE *out, const char *title);
 
