@@ -399,7 +399,7 @@ static int socket_changed(CURL *easy, curl_socket_t fd, int what, void *session,
             s->watches->prev = w;
         s->watches = w;
         s->open_handles++;
-        curl_multi_assign(s->multi, fd, w);
+        curl_multi_assign(s->multi, fd, w); /* the one multi call libcurl allows in this callback */
     }
     int events = (what & CURL_POLL_IN ? UV_READABLE : 0) | (what & CURL_POLL_OUT ? UV_WRITABLE : 0);
     uv_poll_start(&w->poll, events, socket_ready);
