@@ -18,6 +18,14 @@
  *
  * A task is a future (cw_future *): its result is what its function returned.
  * The library never frees a task's result.
+ *
+ * Cancellation: cw_future_cancel(task) makes the task's current (or next)
+ * cw_await() return CW_ECANCELLED, once; the task may still await while it
+ * cleans up, and when its function returns the task ends cancelled, whatever
+ * it returned. In asyncio a coroutine that catches CancelledError and returns
+ * normally ends with a result instead; in C nothing propagates the
+ * cancellation for you, so the library does, and no early `return NULL`
+ * swallows a cancellation by accident.
  */
 #ifndef CW_TASK_H
 #define CW_TASK_H

@@ -1,0 +1,838 @@
+/**
+ * @file test_task.c
+ * @brief Tests of the loop and tasks: run, spawn, sleep, cancel, and calls made outside a task.
+ *
+ * Tasks record what they see into a struct; the assertions run after cw_run()
+ * returns. Times are only checked as ordering or generous backstops.
+ */
+#include "cw.h"
+
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_ms(void)
+{
+    return cw_now_us() / 1000.0;
+}
+
+/** A generous time limit, stretched by CW_TIMEOUT_SCALE when running under valgrind or sanitizers. */
+static double backstop(double ms)
+{
+    const char *scale = getenv("CW_TIMEOUT_SCALE");
+    double factor = scale ? atof(scale) : 1.0;
+    return ms * (factor > 1.0 ? factor : 1.0);
+}
+
+/* ------------------------------------------------------------ run */
+
+static void *return_value(void *arg)
+{
+    return arg;
+}
+
+START_TEST(test_run_returns_main_result)
+{
+    int value = 5;
+    void *result = NULL;
+    ck_assert_int_eq(cw_run(return_value, &value, &result), 0);
+    ck_assert_ptr_eq(result, &value);
+    ck_assert_int_eq(cw_run(return_value, NULL, NULL), 0); /* result may be NULL */
+}
+END_TEST
+
+static void *fail_main(void *arg)
+{
+    (void)arg;
+    return cw_fail(CW_EHTTP, "main failed with %d", 42);
+}
+
+START_TEST(test_run_returns_main_error)
+{
+    void *result = &result;
+    ck_assert_int_eq(cw_run(fail_main, NULL, &result), CW_EHTTP);
+    ck_assert_ptr_null(result);
+}
+END_TEST
+
+/** What a leftover task saw. */
+typedef struct leftover {
+    int started;
+    int sleep_rc;
+    int cleaned_up;
+    int never_started_ran;
+} leftover;
+
+static void *sleep_long(void *arg)
+{
+    leftover *l = arg;
+    l->started = 1;
+    l->sleep_rc = cw_sleep(60 * 1000);
+    l->cleaned_up = 1; /* cleanup code after the cancelled await runs */
+    return NULL;
+}
+
+static void *mark_ran(void *arg)
+{
+    leftover *l = arg;
+    l->never_started_ran = 1;
+    return NULL;
+}
+
+static void *leave_tasks_behind(void *arg)
+{
+    leftover *l = arg;
+    cw_future *t = cw_spawn(sleep_long, l);
+    cw_sleep(10); /* let it start */
+    cw_future_release(t); /* releasing does not cancel */
+    cw_future_release(cw_spawn(mark_ran, l)); /* spawned, never started before main ends */
+    return NULL;
+}
+
+START_TEST(test_run_cancels_and_reaps_leftover_tasks)
+{
+    leftover l = { 0 };
+    double start = now_ms();
+    ck_assert_int_eq(cw_run(leave_tasks_behind, &l, NULL), 0);
+    ck_assert_msg(now_ms() - start < backstop(5000), "cw_run should cancel a leftover 60 s sleep, not wait for it");
+    ck_assert(l.started);
+    ck_assert_msg(l.cleaned_up, "the leftover task should be resumed and finish its cleanup code");
+    ck_assert_msg(l.sleep_rc == CW_ECANCELLED, "its sleep should return CW_ECANCELLED, got %s",
+                  cw_error_name(l.sleep_rc));
+}
+END_TEST
+
+static void *run_inside(void *arg)
+{
+    int *rc = arg;
+    *rc = cw_run(return_value, NULL, NULL);
+    return NULL;
+}
+
+START_TEST(test_run_inside_task_is_einval)
+{
+    int rc = 0;
+    ck_assert_int_eq(cw_run(run_inside, &rc, NULL), 0);
+    ck_assert_int_eq(rc, CW_EINVAL);
+}
+END_TEST
+
+START_TEST(test_calls_outside_task)
+{
+    cw_future *f = cw_future_new();
+    ck_assert_int_eq(cw_await(f), CW_ENOTASK);
+    ck_assert_int_eq(cw_sleep(10), CW_ENOTASK);
+    ck_assert_int_eq(cw_sleep(0), CW_ENOTASK);
+    ck_assert_ptr_null(cw_spawn(return_value, NULL));
+    ck_assert_ptr_null(cw_current_task());
+    ck_assert_ptr_null(cw_loop());
+    ck_assert_int_eq(cw_future_state(f), CW_PENDING);
+    cw_future_release(f);
+}
+END_TEST
+
+/** A libuv timer callback runs on the loop, outside every task. */
+typedef struct in_callback {
+    uv_timer_t timer;
+    cw_future *f;
+    int sleep_rc, await_rc;
+    cw_future *current;
+    int closed;
+} in_callback;
+
+static void timer_closed(uv_handle_t *h)
+{
+    ((in_callback *)h->data)->closed = 1;
+}
+
+static void on_timer(uv_timer_t *timer)
+{
+    in_callback *c = timer->data;
+    c->current = cw_current_task();
+    c->sleep_rc = cw_sleep(10);
+    c->await_rc = cw_await(c->f);
+    cw_future_resolve(c->f, NULL, NULL);
+    uv_close((uv_handle_t *)timer, timer_closed);
+}
+
+static void *await_timer(void *arg)
+{
+    in_callback *c = arg;
+    c->current = (cw_future *)&c->current; /* anything but NULL */
+    c->f = cw_future_new();
+    uv_timer_init(cw_loop(), &c->timer);
+    c->timer.data = c;
+    uv_timer_start(&c->timer, on_timer, 10, 0);
+    cw_await(c->f);
+    cw_future_release(c->f);
+    while (!c->closed)
+        cw_sleep(1);
+    return NULL;
+}
+
+START_TEST(test_calls_in_loop_callback_are_enotask)
+{
+    in_callback c;
+    memset(&c, 0, sizeof c);
+    ck_assert_int_eq(cw_run(await_timer, &c, NULL), 0);
+    ck_assert_ptr_null(c.current);
+    ck_assert_int_eq(c.sleep_rc, CW_ENOTASK);
+    ck_assert_int_eq(c.await_rc, CW_ENOTASK);
+}
+END_TEST
+
+typedef struct deadlock {
+    int await_rc;
+    int returned;
+} deadlock;
+
+static void *await_forever(void *arg)
+{
+    deadlock *d = arg;
+    cw_future *f = cw_future_new();
+    d->await_rc = cw_await(f); /* nothing will ever resolve f */
+    cw_future_release(f);
+    d->returned = 1;
+    return d->await_rc ? cw_fail(d->await_rc, NULL) : NULL;
+}
+
+START_TEST(test_run_detects_deadlock)
+{
+    deadlock d = { 0 };
+    double start = now_ms();
+    ck_assert_int_eq(cw_run(await_forever, &d, NULL), CW_EDEADLOCK);
+    ck_assert(now_ms() - start < backstop(5000));
+}
+END_TEST
+
+static void *await_task_awaiting_forever(void *arg)
+{
+    deadlock *d = arg;
+    deadlock inner = { 0 };
+    cw_future *t = cw_spawn(await_forever, &inner);
+    d->await_rc = cw_await(t);
+    cw_future_release(t);
+    return NULL;
+}
+
+START_TEST(test_run_detects_deadlock_through_task)
+{
+    deadlock d = { 0 };
+    double start = now_ms();
+    ck_assert_int_eq(cw_run(await_task_awaiting_forever, &d, NULL), CW_EDEADLOCK);
+    ck_assert(now_ms() - start < backstop(5000));
+}
+END_TEST
+
+/* ------------------------------------------------------------ spawn */
+
+typedef struct spawn_record {
+    int ran[3];
+    int order[3];
+    int n;
+    int ran_right_after_spawn;
+    int ran_after_sleep0;
+    cw_future *current_inside[3];
+    cw_future *tasks[3];
+    uv_loop_t *loop_inside;
+    int await_rc;
+    void *result;
+} spawn_record;
+
+static spawn_record *rec;
+
+static void *set_flag(void *arg)
+{
+    int i = (int)(intptr_t)arg;
+    rec->ran[i] = 1;
+    rec->order[rec->n++] = i;
+    rec->current_inside[i] = cw_current_task();
+    return (void *)(intptr_t)(100 + i);
+}
+
+static void *spawn_three(void *arg)
+{
+    (void)arg;
+    rec->loop_inside = cw_loop();
+    for (int i = 0; i < 3; i++)
+        rec->tasks[i] = cw_spawn(set_flag, (void *)(intptr_t)i);
+    rec->ran_right_after_spawn = rec->ran[0] + rec->ran[1] + rec->ran[2];
+    cw_sleep(0);
+    rec->ran_after_sleep0 = rec->ran[0] + rec->ran[1] + rec->ran[2];
+    rec->await_rc = cw_await(rec->tasks[2]);
+    rec->result = cw_future_result(rec->tasks[2]);
+    return NULL;
+}
+
+START_TEST(test_spawn_starts_later)
+{
+    spawn_record r;
+    memset(&r, 0, sizeof r);
+    rec = &r;
+    ck_assert_int_eq(cw_run(spawn_three, NULL, NULL), 0);
+    ck_assert_msg(r.ran_right_after_spawn == 0, "no task may start inside cw_spawn(), %d did",
+                  r.ran_right_after_spawn);
+    ck_assert_msg(r.ran_after_sleep0 == 3, "cw_sleep(0) should let the three ready tasks run, %d did",
+                  r.ran_after_sleep0);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(r.order[i], i); /* in spawn order */
+        ck_assert_ptr_eq(r.current_inside[i], r.tasks[i]);
+    }
+    ck_assert_ptr_nonnull(r.loop_inside);
+    ck_assert_int_eq(r.await_rc, 0);
+    ck_assert_ptr_eq(r.result, (void *)(intptr_t)102);
+    for (int i = 0; i < 3; i++)
+        cw_future_release(r.tasks[i]);
+}
+END_TEST
+
+static void *spawn_then_await(void *arg)
+{
+    (void)arg;
+    rec->tasks[0] = cw_spawn(set_flag, (void *)(intptr_t)0);
+    rec->ran_right_after_spawn = rec->ran[0];
+    rec->await_rc = cw_await(rec->tasks[0]);
+    rec->ran_after_sleep0 = rec->ran[0];
+    rec->result = cw_future_result(rec->tasks[0]);
+    cw_future_release(rec->tasks[0]);
+    return NULL;
+}
+
+START_TEST(test_spawn_then_await)
+{
+    spawn_record r;
+    memset(&r, 0, sizeof r);
+    rec = &r;
+    ck_assert_int_eq(cw_run(spawn_then_await, NULL, NULL), 0);
+    ck_assert_int_eq(r.ran_right_after_spawn, 0);
+    ck_assert_int_eq(r.ran_after_sleep0, 1);
+    ck_assert_int_eq(r.await_rc, 0);
+    ck_assert_ptr_eq(r.result, (void *)(intptr_t)100);
+}
+END_TEST
+
+/* A failing task: its awaiter gets the code, the message survives. */
+static void *fail_task(void *arg)
+{
+    (void)arg;
+    cw_sleep(1);
+    return cw_fail(CW_ECONNREFUSED, "could not reach %s", "the server");
+}
+
+static void *fail_task_no_message(void *arg)
+{
+    (void)arg;
+    return cw_fail(CW_ETOOBIG, NULL);
+}
+
+typedef struct fail_record {
+    int rc, rc2;
+    int state;
+    char message[128], message2[128];
+} fail_record;
+
+static void *await_failing(void *arg)
+{
+    fail_record *r = arg;
+    cw_future *t = cw_spawn(fail_task, NULL);
+    r->rc = cw_await(t);
+    r->state = cw_future_state(t);
+    snprintf(r->message, sizeof r->message, "%s", cw_future_message(t));
+    cw_future_release(t);
+    t = cw_spawn(fail_task_no_message, NULL);
+    r->rc2 = cw_await(t);
+    snprintf(r->message2, sizeof r->message2, "%s", cw_future_message(t));
+    cw_future_release(t);
+    return NULL;
+}
+
+START_TEST(test_task_failure_reaches_awaiter)
+{
+    fail_record r;
+    memset(&r, 0, sizeof r);
+    ck_assert_int_eq(cw_run(await_failing, &r, NULL), 0);
+    ck_assert_int_eq(r.rc, CW_ECONNREFUSED);
+    ck_assert_int_eq(r.state, CW_FAILED);
+    ck_assert_str_eq(r.message, "could not reach the server");
+    ck_assert_int_eq(r.rc2, CW_ETOOBIG);
+    ck_assert_str_eq(r.message2, cw_strerror(CW_ETOOBIG));
+}
+END_TEST
+
+/* ------------------------------------------------------------ sleep */
+
+typedef struct sleeper {
+    uint64_t ms;
+    double start, end;
+    int rc;
+    int *order, *n;
+} sleeper;
+
+static void *timed_sleep(void *arg)
+{
+    sleeper *s = arg;
+    s->start = now_ms();
+    s->rc = cw_sleep(s->ms);
+    s->end = now_ms();
+    if (s->order)
+        s->order[(*s->n)++] = (int)s->ms;
+    return NULL;
+}
+
+static void *sleep_three(void *arg)
+{
+    sleeper *s = arg;
+    cw_future *t[3];
+    for (int i = 0; i < 3; i++)
+        t[i] = cw_spawn(timed_sleep, &s[i]);
+    for (int i = 0; i < 3; i++)
+        cw_await(t[i]);
+    cw_future_release_all(t, 3);
+    return NULL;
+}
+
+START_TEST(test_sleep_waits_and_overlaps)
+{
+    int order[3], n = 0;
+    sleeper s[3] = {
+        { .ms = 300, .order = order, .n = &n },
+        { .ms = 100, .order = order, .n = &n },
+        { .ms = 200, .order = order, .n = &n },
+    };
+    ck_assert_int_eq(cw_run(sleep_three, s, NULL), 0);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(s[i].rc, 0);
+        ck_assert_msg(s[i].end - s[i].start >= s[i].ms - 5, "cw_sleep(%d) returned after %.1f ms",
+                      (int)s[i].ms, s[i].end - s[i].start);
+    }
+    /* They ran at the same time: the intervals overlap, and they ended shortest first. */
+    ck_assert_msg(s[1].start < s[0].end && s[0].start < s[1].end, "sleeping tasks should overlap");
+    ck_assert_msg(s[2].start < s[0].end && s[0].start < s[2].end, "sleeping tasks should overlap");
+    ck_assert_int_eq(order[0], 100);
+    ck_assert_int_eq(order[1], 200);
+    ck_assert_int_eq(order[2], 300);
+    ck_assert_msg(s[0].end - s[1].start < backstop(2000), "three overlapping sleeps took far too long");
+}
+END_TEST
+
+static int sleep0_log[8], sleep0_n;
+
+static void *yield_twice(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    sleep0_log[sleep0_n++] = id;
+    cw_sleep(0);
+    sleep0_log[sleep0_n++] = id;
+    return NULL;
+}
+
+static void *interleave(void *arg)
+{
+    (void)arg;
+    cw_future *a = cw_spawn(yield_twice, (void *)1);
+    cw_future *b = cw_spawn(yield_twice, (void *)2);
+    cw_await(a);
+    cw_await(b);
+    cw_future_release(a);
+    cw_future_release(b);
+    return NULL;
+}
+
+START_TEST(test_sleep0_lets_others_run)
+{
+    sleep0_n = 0;
+    ck_assert_int_eq(cw_run(interleave, NULL, NULL), 0);
+    ck_assert_int_eq(sleep0_n, 4);
+    /* 1 and 2 start, each yields, then both finish: 1 2 1 2 */
+    ck_assert_int_eq(sleep0_log[0], 1);
+    ck_assert_int_eq(sleep0_log[1], 2);
+    ck_assert_int_eq(sleep0_log[2], 1);
+    ck_assert_int_eq(sleep0_log[3], 2);
+}
+END_TEST
+
+/* ------------------------------------------------------------ cancel */
+
+typedef struct cancel_record {
+    int started;
+    int sleep_rc;
+    int after_cancel;
+    int cancel_rc;
+    int await_rc;
+    int state;
+    int state_after_cancel_call;
+    double elapsed;
+    cw_future *awaited;
+    int awaited_state;
+    int second_cancel_rc;
+    int inner_rc;
+    int inner_state;
+} cancel_record;
+
+/* The usual idiom: pass the error on with cw_fail(). */
+static void *sleep_then_pass_error(void *arg)
+{
+    cancel_record *r = arg;
+    r->started = 1;
+    r->sleep_rc = cw_sleep(60 * 1000);
+    r->after_cancel = 1;
+    if (r->sleep_rc < 0)
+        return cw_fail(r->sleep_rc, "sleep ended: %s", cw_strerror(r->sleep_rc));
+    return NULL;
+}
+
+/* The other idiom: stop quietly. */
+static void *sleep_then_return(void *arg)
+{
+    cancel_record *r = arg;
+    r->started = 1;
+    r->sleep_rc = cw_sleep(60 * 1000);
+    r->after_cancel = 1;
+    return NULL;
+}
+
+static cw_task_fn cancel_target;
+
+static void *cancel_sleeper(void *arg)
+{
+    cancel_record *r = arg;
+    double start = now_ms();
+    cw_future *t = cw_spawn(cancel_target, r);
+    cw_sleep(10);
+    r->cancel_rc = cw_future_cancel(t);
+    r->await_rc = cw_await(t);
+    r->state = cw_future_state(t);
+    r->elapsed = now_ms() - start;
+    r->second_cancel_rc = cw_future_cancel(t);
+    cw_future_release(t);
+    return NULL;
+}
+
+static void check_cancelled_sleeper(const cancel_record *r)
+{
+    ck_assert(r->started);
+    ck_assert_int_eq(r->cancel_rc, 0);
+    ck_assert_msg(r->sleep_rc == CW_ECANCELLED, "the cancelled task's cw_sleep should return CW_ECANCELLED, got %s",
+                  cw_error_name(r->sleep_rc));
+    ck_assert(r->after_cancel);
+    ck_assert_msg(r->await_rc == CW_ECANCELLED, "awaiting the cancelled task should give CW_ECANCELLED, got %s",
+                  cw_error_name(r->await_rc));
+    ck_assert_msg(r->state == CW_CANCELLED, "the cancelled task should end CW_CANCELLED, state %d", r->state);
+    ck_assert_int_eq(r->second_cancel_rc, CW_EDONE);
+    ck_assert(r->elapsed < backstop(5000));
+}
+
+START_TEST(test_cancel_sleeping_task_passing_error_on)
+{
+    cancel_record r;
+    memset(&r, 0, sizeof r);
+    cancel_target = sleep_then_pass_error;
+    ck_assert_int_eq(cw_run(cancel_sleeper, &r, NULL), 0);
+    check_cancelled_sleeper(&r);
+}
+END_TEST
+
+START_TEST(test_cancel_sleeping_task_returning)
+{
+    cancel_record r;
+    memset(&r, 0, sizeof r);
+    cancel_target = sleep_then_return;
+    ck_assert_int_eq(cw_run(cancel_sleeper, &r, NULL), 0);
+    check_cancelled_sleeper(&r);
+}
+END_TEST
+
+static void *cancel_before_start(void *arg)
+{
+    cancel_record *r = arg;
+    cw_future *t = cw_spawn(sleep_then_return, r);
+    r->cancel_rc = cw_future_cancel(t);
+    r->await_rc = cw_await(t);
+    r->state = cw_future_state(t);
+    cw_future_release(t);
+    return NULL;
+}
+
+START_TEST(test_cancel_task_before_it_starts)
+{
+    cancel_record r;
+    memset(&r, 0, sizeof r);
+    double start = now_ms();
+    ck_assert_int_eq(cw_run(cancel_before_start, &r, NULL), 0);
+    ck_assert_int_eq(r.cancel_rc, 0);
+    ck_assert_int_eq(r.await_rc, CW_ECANCELLED);
+    ck_assert_int_eq(r.state, CW_CANCELLED);
+    ck_assert(now_ms() - start < backstop(5000));
+}
+END_TEST
+
+static void *cancel_finished(void *arg)
+{
+    cancel_record *r = arg;
+    cw_future *t = cw_spawn(return_value, (void *)&cancel_finished);
+    cw_await(t);
+    r->cancel_rc = cw_future_cancel(t);
+    r->state = cw_future_state(t);
+    r->awaited = cw_future_result(t);
+    r->await_rc = cw_await(t);
+    cw_future_release(t);
+    return NULL;
+}
+
+START_TEST(test_cancel_finished_task_changes_nothing)
+{
+    cancel_record r;
+    memset(&r, 0, sizeof r);
+    ck_assert_int_eq(cw_run(cancel_finished, &r, NULL), 0);
+    ck_assert_int_eq(r.cancel_rc, CW_EDONE);
+    ck_assert_int_eq(r.state, CW_RESOLVED);
+    ck_assert_ptr_eq(r.awaited, (void *)&cancel_finished);
+    ck_assert_int_eq(r.await_rc, 0);
+}
+END_TEST
+
+static void *await_given(void *arg)
+{
+    cancel_record *r = arg;
+    r->started = 1;
+    r->inner_rc = cw_await(r->awaited);
+    r->after_cancel = 1;
+    return NULL;
+}
+
+static void *cancel_awaiting_task(void *arg)
+{
+    cancel_record *r = arg;
+    r->awaited = cw_future_new();
+    cw_future *t = cw_spawn(await_given, r);
+    cw_sleep(10);
+    r->cancel_rc = cw_future_cancel(t);
+    r->await_rc = cw_await(t);
+    r->state = cw_future_state(t);
+    r->awaited_state = cw_future_state(r->awaited);
+    cw_future_release(t);
+    cw_future_release(r->awaited);
+    return NULL;
+}
+
+START_TEST(test_cancel_task_cancels_awaited_future)
+{
+    cancel_record r;
+    memset(&r, 0, sizeof r);
+    ck_assert_int_eq(cw_run(cancel_awaiting_task, &r, NULL), 0);
+    ck_assert(r.started);
+    ck_assert_int_eq(r.inner_rc, CW_ECANCELLED);
+    ck_assert_int_eq(r.await_rc, CW_ECANCELLED);
+    ck_assert_int_eq(r.state, CW_CANCELLED);
+    ck_assert_msg(r.awaited_state == CW_CANCELLED,
+                  "the future the task was awaiting should be cancelled too, state %d", r.awaited_state);
+}
+END_TEST
+
+/* Cancellation travels down a chain of awaiting tasks. */
+static void *outer_awaits_inner(void *arg)
+{
+    cancel_record *r = arg;
+    cw_future *inner = cw_spawn(sleep_then_return, r);
+    r->inner_rc = cw_await(inner);
+    r->inner_state = cw_future_state(inner);
+    cw_future_release(inner);
+    return NULL;
+}
+
+static void *cancel_outer(void *arg)
+{
+    cancel_record *r = arg;
+    cw_future *t = cw_spawn(outer_awaits_inner, r);
+    cw_sleep(10);
+    r->cancel_rc = cw_future_cancel(t);
+    r->await_rc = cw_await(t);
+    r->state = cw_future_state(t);
+    cw_future_release(t);
+    return NULL;
+}
+
+START_TEST(test_cancel_propagates_to_awaited_task)
+{
+    cancel_record r;
+    memset(&r, 0, sizeof r);
+    double start = now_ms();
+    ck_assert_int_eq(cw_run(cancel_outer, &r, NULL), 0);
+    ck_assert(now_ms() - start < backstop(5000));
+    ck_assert(r.started);
+    ck_assert_int_eq(r.sleep_rc, CW_ECANCELLED);
+    ck_assert_int_eq(r.inner_rc, CW_ECANCELLED);
+    ck_assert_int_eq(r.inner_state, CW_CANCELLED);
+    ck_assert_int_eq(r.await_rc, CW_ECANCELLED);
+    ck_assert_int_eq(r.state, CW_CANCELLED);
+}
+END_TEST
+
+/* A task cancelled while ready (not awaiting) sees it at its next await. */
+static void *busy_then_sleep(void *arg)
+{
+    cancel_record *r = arg;
+    r->started = 1;
+    r->sleep_rc = cw_sleep(0); /* cancelled while ready: this is the await that sees it */
+    if (r->sleep_rc == 0)
+        cw_sleep(60 * 1000);
+    r->after_cancel = 1;
+    return NULL;
+}
+
+static void *cancel_ready_task(void *arg)
+{
+    cancel_record *r = arg;
+    cw_future *t = cw_spawn(busy_then_sleep, r);
+    cw_sleep(0); /* t started and yielded with sleep(0): it is ready, not awaiting */
+    r->cancel_rc = cw_future_cancel(t);
+    r->await_rc = cw_await(t);
+    r->state = cw_future_state(t);
+    cw_future_release(t);
+    return NULL;
+}
+
+START_TEST(test_cancel_ready_task_seen_at_next_await)
+{
+    cancel_record r;
+    memset(&r, 0, sizeof r);
+    double start = now_ms();
+    ck_assert_int_eq(cw_run(cancel_ready_task, &r, NULL), 0);
+    ck_assert(now_ms() - start < backstop(5000));
+    ck_assert(r.started);
+    ck_assert_int_eq(r.cancel_rc, 0);
+    ck_assert_int_eq(r.sleep_rc, CW_ECANCELLED);
+    ck_assert_int_eq(r.await_rc, CW_ECANCELLED);
+    ck_assert_int_eq(r.state, CW_CANCELLED);
+}
+END_TEST
+
+/* After a cancellation was delivered a task may still await, to clean up. */
+static void *cleanup_after_cancel(void *arg)
+{
+    cancel_record *r = arg;
+    r->started = 1;
+    r->sleep_rc = cw_sleep(60 * 1000);
+    r->inner_rc = cw_sleep(20); /* the cleanup's own await works */
+    r->after_cancel = 1;
+    return NULL;
+}
+
+static void *cancel_cleaner(void *arg)
+{
+    cancel_record *r = arg;
+    cw_future *t = cw_spawn(cleanup_after_cancel, r);
+    cw_sleep(10);
+    cw_future_cancel(t);
+    r->await_rc = cw_await(t);
+    r->state = cw_future_state(t);
+    cw_future_release(t);
+    return NULL;
+}
+
+START_TEST(test_cancelled_task_can_still_await_cleanup)
+{
+    cancel_record r;
+    memset(&r, 0, sizeof r);
+    ck_assert_int_eq(cw_run(cancel_cleaner, &r, NULL), 0);
+    ck_assert_int_eq(r.sleep_rc, CW_ECANCELLED);
+    ck_assert_msg(r.inner_rc == 0, "an await after a delivered cancellation should work, got %s",
+                  cw_error_name(r.inner_rc));
+    ck_assert(r.after_cancel);
+    ck_assert_int_eq(r.await_rc, CW_ECANCELLED);
+}
+END_TEST
+
+/* A task cancelling its main: cw_run returns CW_ECANCELLED. */
+static cw_future *main_task;
+
+static void *cancel_main(void *arg)
+{
+    (void)arg;
+    cw_future_cancel(main_task);
+    return NULL;
+}
+
+static void *main_cancelled(void *arg)
+{
+    int *rc = arg;
+    main_task = cw_current_task();
+    cw_future *t = cw_spawn(cancel_main, NULL);
+    *rc = cw_sleep(60 * 1000);
+    cw_future_release(t);
+    return *rc ? cw_fail(*rc, NULL) : NULL;
+}
+
+START_TEST(test_run_returns_ecancelled_when_main_cancelled)
+{
+    int rc = 0;
+    double start = now_ms();
+    ck_assert_int_eq(cw_run(main_cancelled, &rc, NULL), CW_ECANCELLED);
+    ck_assert_int_eq(rc, CW_ECANCELLED);
+    ck_assert(now_ms() - start < backstop(5000));
+}
+END_TEST
+
+START_TEST(test_now_us_is_monotonic)
+{
+    uint64_t a = cw_now_us();
+    struct timespec ts = { 0, 5 * 1000 * 1000 };
+    nanosleep(&ts, NULL);
+    uint64_t b = cw_now_us();
+    ck_assert_msg(b >= a + 4000 && b < a + 5000000, "5 ms of sleep moved cw_now_us by %llu us",
+                  (unsigned long long)(b - a));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("task");
+
+    TCase *tc = tcase_create("run");
+    tcase_set_timeout(tc, 10);
+    tcase_add_test(tc, test_run_returns_main_result);
+    tcase_add_test(tc, test_run_returns_main_error);
+    tcase_add_test(tc, test_run_cancels_and_reaps_leftover_tasks);
+    tcase_add_test(tc, test_run_inside_task_is_einval);
+    tcase_add_test(tc, test_calls_outside_task);
+    tcase_add_test(tc, test_calls_in_loop_callback_are_enotask);
+    tcase_add_test(tc, test_run_detects_deadlock);
+    tcase_add_test(tc, test_run_detects_deadlock_through_task);
+    tcase_add_test(tc, test_run_returns_ecancelled_when_main_cancelled);
+    tcase_add_test(tc, test_now_us_is_monotonic);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("spawn");
+    tcase_set_timeout(tc, 10);
+    tcase_add_test(tc, test_spawn_starts_later);
+    tcase_add_test(tc, test_spawn_then_await);
+    tcase_add_test(tc, test_task_failure_reaches_awaiter);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("sleep");
+    tcase_set_timeout(tc, 10);
+    tcase_add_test(tc, test_sleep_waits_and_overlaps);
+    tcase_add_test(tc, test_sleep0_lets_others_run);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("cancel");
+    tcase_set_timeout(tc, 10);
+    tcase_add_test(tc, test_cancel_sleeping_task_passing_error_on);
+    tcase_add_test(tc, test_cancel_sleeping_task_returning);
+    tcase_add_test(tc, test_cancel_task_before_it_starts);
+    tcase_add_test(tc, test_cancel_finished_task_changes_nothing);
+    tcase_add_test(tc, test_cancel_task_cancels_awaited_future);
+    tcase_add_test(tc, test_cancel_propagates_to_awaited_task);
+    tcase_add_test(tc, test_cancel_ready_task_seen_at_next_await);
+    tcase_add_test(tc, test_cancelled_task_can_still_await_cleanup);
+    suite_add_tcase(s, tc);
+
+    SRunner *runner = srunner_create(s);
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed != 0;
+}
