@@ -50,6 +50,7 @@ typedef struct request {
     cw_timeouts timeouts;
     uv_timer_t deadline;
     uint64_t queued_at, started_at, last_data_at; /* loop time, ms */
+    uint64_t armed_for;                           /* the deadline the timer is set for */
     bool connected;
     bool too_big;
     buffer response_body, response_headers;
@@ -494,6 +495,7 @@ static void deadline_fired(uv_timer_t *timer)
 {
     request *r = timer->data;
     deadline d = next_deadline(r);
+    r->armed_for = 0; /* the timer has fired: whatever comes next must be armed again */
     if (d.at <= fresh_now(r->session))
         request_end(r, CW_ETIMEDOUT, "%s: %s %s (%s timeout of %lu ms)", cw_strerror(CW_ETIMEDOUT), r->method, r->url,
                     d.kind, d.ms);
@@ -504,6 +506,9 @@ static void deadline_fired(uv_timer_t *timer)
 static void arm_deadline(request *r)
 {
     deadline d = next_deadline(r);
+    if (d.at == r->armed_for)
+        return; /* most requests keep one deadline (the total) from start to end */
+    r->armed_for = d.at;
     uint64_t now = fresh_now(r->session);
     if (d.at == UINT64_MAX)
         uv_timer_stop(&r->deadline);
