@@ -3,10 +3,16 @@
 #   make              build everything into build/
 #   make demo         every chapter's demos, in order, against the embedded fixture server
 #   make run CH=06    one chapter's demos (ARGS="--url https://example.org" for a real site)
-#   make grade        grade your exercises (make grade CH=06 for one chapter)
+#   make grade        grade your exercises (make grade CH=06 for one chapter; ASAN=1 with AddressSanitizer)
+#   make next         what to do next: the first failing test, and one more hint
+#   make watch        grade the current chapter again each time its exercise.c is saved (CH=06 picks one)
+#   make reset CH=06  bring back a chapter's stub (your version is saved in .progress/backup/)
+#   make grade-batch DIR=submissions/   grade a class: one folder or archive per learner -> build/batch/
 #   make test         everything CI checks
 #   make docs         the browsable documentation (Doxygen)
-#   make bench        the benchmarks
+#   make bench        the benchmarks (bench/*.c, the 200,000-request soak included)
+#   make load         10,000 requests in flight at once against the fixture server
+#   make fuzz         fuzz the fixture server's request parsing for FUZZ_SECONDS (default 180; needs clang)
 #   make clean        remove build/
 #   V=1               show the whole compiler commands
 #
@@ -66,7 +72,7 @@ CH_DIR   = $(firstword $(filter $(CH)%,$(CHAPTERS)))
 ifeq ($(MAKELEVEL),0)
 .NOTPARALLEL:
 endif
-.PHONY: all demo run grade test bench docs clean deps build-all build-demos build-chapter build-lib-tests build-bench help
+.PHONY: all demo run grade next watch reset grade-batch test bench load fuzz docs clean deps build-all build-demos build-chapter build-lib-tests build-bench help
 
 ## Targets a person types. Each checks the system packages first, then builds in a fresh make
 ## (so pkg-config is asked again after an install).
@@ -84,9 +90,35 @@ run: deps
 	+@$(MAKE) --no-print-directory build-chapter CH=$(CH)
 	@tools/run_demos $(BUILD) $(CH_DIR) -- $(ARGS)
 
+# ASAN=1: the grader built with AddressSanitizer and UndefinedBehaviorSanitizer, in its own build directory.
+ifeq ($(ASAN),1)
+BUILD    := build/asan
+CFLAGS   := -g -O1
+SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer
+endif
+# STRICT=1: make grade fails unless every chapter has full marks; AUTOLAB=1 prints Autolab's scores line last.
+GRADE_FLAGS = $(if $(filter 1,$(STRICT)),--strict) $(if $(filter 1,$(AUTOLAB)),--autolab)
+
 grade: deps
 	@test -z "$(CH)" -o -n "$(CH_DIR)" || { echo "no chapter $(CH); the chapters are: $(CHAPTERS)"; exit 2; }
-	+@MAKE="$(MAKE)" BUILD="$(BUILD)" tools/grade $(if $(CH),$(CH_DIR),$(GRADED))
+	+@MAKE="$(MAKE)" BUILD="$(BUILD)" CFLAGS="$(CFLAGS)" SANITIZE="$(SANITIZE)" \
+	  $(if $(filter 1,$(ASAN)),ASAN_OPTIONS="$${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}") \
+	  tools/grade $(GRADE_FLAGS) $(if $(CH),$(CH_DIR),$(GRADED))
+
+next: deps
+	+@MAKE="$(MAKE)" BUILD="$(BUILD)" tools/next $(GRADED)
+
+watch: deps
+	@test -z "$(CH)" -o -n "$(CH_DIR)" || { echo "no chapter $(CH); the chapters are: $(CHAPTERS)"; exit 2; }
+	+@MAKE="$(MAKE)" BUILD="$(BUILD)" tools/watch $(if $(CH),$(CH_DIR),$(GRADED))
+
+reset:
+	@test -n "$(CH_DIR)" || { echo "usage: make reset CH=NN   (chapters: $(CHAPTERS))"; exit 2; }
+	@tools/reset $(CH_DIR)
+
+grade-batch: deps
+	@test -n "$(DIR)" || { echo "usage: make grade-batch DIR=submissions/   (one folder or archive per learner)"; exit 2; }
+	+@MAKE="$(MAKE)" BUILD="$(BUILD)" tools/grade_batch "$(DIR)"
 
 test: deps
 	@tools/check_deps valgrind
@@ -99,9 +131,25 @@ bench: all
 	  for b in $(patsubst %.c,$(BUILD)/%,$(sort $(wildcard bench/*.c))); do echo "==> $$b"; $$b || exit 1; done; \
 	else echo "No benchmarks yet: add bench/NAME.c (built against libcw.a and run here) or an executable tools/bench."; fi
 
+load: deps
+	+@$(MAKE) --no-print-directory $(BUILD)/tests/lib/test_load
+	CW_LOAD_REQUESTS=10000 $(BUILD)/tests/lib/test_load
+
+# libFuzzer comes with clang (Debian: libclang-rt-14-dev); see fuzz/README.md. New inputs go to
+# build/fuzz/corpus, crashes to build/fuzz/crashes; fuzz/corpus holds the seeds.
+FUZZ_SECONDS ?= 180
+fuzz: deps
+	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
+	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/crashes
+	clang $(CSTD) $(WARNINGS) -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -Icommon/include \
+	    fuzz/fixture_fuzz.c common/server/fixture.c $(PKG_CFLAGS) $(LDLIBS) -o $(BUILD)/fuzz/fixture_fuzz
+	$(BUILD)/fuzz/fixture_fuzz -max_total_time=$(FUZZ_SECONDS) -timeout=30 -dict=fuzz/http.dict \
+	    -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/crashes/ $(BUILD)/fuzz/corpus fuzz/corpus
+
 docs:
 	@test -f docs/Doxyfile || { echo "docs/Doxyfile is missing: there is no documentation to build."; exit 1; }
 	@tools/check_deps doxygen dot
+	@mkdir -p build
 	doxygen docs/Doxyfile
 
 clean:
@@ -111,7 +159,7 @@ deps:
 	@tools/check_deps
 
 help:
-	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,/^#$$/p' Makefile | sed 's/^# \{0,1\}//'
 
 ## What gets built.
 

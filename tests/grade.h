@@ -38,7 +38,9 @@ typedef struct cw_graded_test {
  * Options: `--json FILE` writes the report there; `--expect-fail` is for the
  * shipped stubs (exit 0 only when every test failed); `--only NAME` runs one
  * test. Without options it exits 0 only when every test passed. It also
- * checks that as many tests ran as were listed.
+ * checks that as many tests ran as were listed, and (run from the top of
+ * the course) that every START_TEST of tests/CHAPTER.c is listed; either
+ * miss exits 2. The JSON is the `chapter` part of docs/grade-report.schema.json.
  * @return the process exit status.
  */
 int cw_grade_main(const char *chapter, const cw_graded_test *tests, int n, int argc, char **argv);
