@@ -7,11 +7,14 @@
  * curl --parallel) alternate and report the median of several runs.
  *
  * Usage: bench [--quick] [--json FILE]
+ * It prints a table, writes build/bench/results.json, and with gnuplot
+ * installed draws the scaling figures in build/bench/scaling.svg.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "cw.h"
@@ -176,6 +179,20 @@ static void report(const char *name, const char *what, double value, const char 
                 n_json++ ? "," : "", name, what, value, unit);
 }
 
+/* With gnuplot installed, draw the scaling figures too. */
+static void plot_scaling(void)
+{
+    if (system("command -v gnuplot > /dev/null") != 0)
+        return;
+    int rc = system("gnuplot -e \"set terminal svg size 800,400; set output 'build/bench/scaling.svg';"
+                    " set logscale x; set xlabel 'requests'; set ylabel 'us per request'; set y2label 'peak MiB';"
+                    " set ytics nomirror; set y2tics; set yrange [0:*]; set y2range [0:*];"
+                    " plot 'build/bench/scaling.dat' using 1:2 with linespoints title 'time per request',"
+                    " '' using 1:3 axes x1y2 with linespoints title 'peak memory'\"");
+    if (rc == 0)
+        printf("  (drawn in build/bench/scaling.svg)\n");
+}
+
 static void fail_if(bool failed, const char *what)
 {
     if (failed) {
@@ -195,6 +212,8 @@ int main(int argc, char **argv)
             json_path = argv[++i];
     }
     int rounds = quick ? 3 : 5;
+    mkdir("build", 0755);
+    mkdir("build/bench", 0755);
     cw_fixture *fx = cw_fixture_start(0);
     fail_if(!fx, "starting the fixture server");
     snprintf(base, sizeof base, "http://127.0.0.1:%d", cw_fixture_port(fx));
@@ -256,10 +275,14 @@ int main(int argc, char **argv)
     printf("\n4. Scaling: GETs of /get, limit 100, at most 1000 futures alive\n");
     int sizes[] = { 1000, 10000, quick ? 30000 : 100000 };
     double first_per_request = 0;
+    FILE *dat = fopen("build/bench/scaling.dat", "w");
     for (int i = 0; i < 3; i++) {
         workload w = { "/get", sizes[i], 100, 1000, false };
         current = &w;
-        figure f = measure_child(ours_body);
+        figure scaled[3];
+        for (int k = 0; k < 3; k++)
+            scaled[k] = measure_child(ours_body);
+        figure f = median(scaled, 3);
         fail_if(f.seconds < 0 || f.failures, "scaling");
         double per_request = f.seconds / sizes[i] * 1e6;
         char what[64];
@@ -267,11 +290,17 @@ int main(int argc, char **argv)
         report("scaling", what, per_request, "us", NULL);
         snprintf(what, sizeof what, "%d requests: peak memory", sizes[i]);
         report("scaling", what, f.peak_kb / 1024.0, "MiB", NULL);
+        if (dat)
+            fprintf(dat, "%d %.3f %.3f\n", sizes[i], per_request, f.peak_kb / 1024.0);
         if (i == 0)
             first_per_request = per_request;
         else if (i == 2)
             report("scaling", "time per request, largest / 1000", per_request / first_per_request, "x",
                    "(target <= 1.5)");
+    }
+    if (dat) {
+        fclose(dat);
+        plot_scaling();
     }
 
     /* 5. Memory per request in flight: everything at once, nothing released until the end. */
