@@ -29,6 +29,7 @@ typedef enum cw_error {
     CW_EDEADLOCK = -1015,    /**< the main task waits on a future that nothing can finish */
     CW_ENOMEM = -1016,       /**< out of memory */
     CW_EFAILED = -1017,      /**< a task failed without naming a more precise code */
+    CW_EMFILE = -1018,       /**< this process has no file descriptor left for a socket */
 } cw_error;
 
 /**

@@ -82,6 +82,10 @@ cw_session_options cw_session_options_default(void);
 
 /**
  * @brief Open a session on the running loop.
+ *
+ * Every connection needs a file descriptor, so the first session a process
+ * opens raises its soft open-file limit to the hard one; past that, requests
+ * fail with CW_EMFILE and a message that says so.
  * @param out receives the session.
  * @param options NULL for the defaults.
  * @return 0, CW_EINVAL for a negative limit or a NULL @p out, CW_ENOTASK

@@ -651,9 +651,12 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
     if (c->last_was_value)
         c->field_len = 0;
     c->last_was_value = false;
-    size_t room = sizeof c->field - c->field_len;
-    memcpy(c->field + c->field_len, at, len < room ? len : room);
-    c->field_len += len;  /* may pass the buffer: then it is no field we look for */
+    /* A name may come in pieces; keep what fits (a longer one is no field we look for) and count the rest. */
+    if (c->field_len < sizeof c->field) {
+        size_t room = sizeof c->field - c->field_len;
+        memcpy(c->field + c->field_len, at, len < room ? len : room);
+    }
+    c->field_len += len;
     return 0;
 }
 

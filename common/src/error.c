@@ -24,6 +24,7 @@ static const struct {
     { CW_EDEADLOCK, "CW_EDEADLOCK", "waiting on a future that nothing can finish" },
     { CW_ENOMEM, "CW_ENOMEM", "out of memory" },
     { CW_EFAILED, "CW_EFAILED", "task failed" },
+    { CW_EMFILE, "CW_EMFILE", "too many open files in this process" },
 };
 
 static int find(int code)

@@ -15,12 +15,15 @@
  * and sock_read deadlines).
  */
 #include <curl/curl.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <uv.h>
 #include "cw_http.h"
 #include "cw_task.h"
@@ -53,6 +56,7 @@ typedef struct request {
     uint64_t armed_for;                           /* the deadline the timer is set for */
     bool connected;
     bool too_big;
+    int socket_errno; /* why socket() failed, which libcurl reports only as "couldn't connect" */
     buffer response_body, response_headers;
     int span;
     char error[CURL_ERROR_SIZE];
@@ -316,6 +320,11 @@ static void transfer_done(request *r, CURLcode result)
         request_end(r, 0, NULL);
         return;
     }
+    if (r->socket_errno == EMFILE || r->socket_errno == ENFILE) {
+        request_end(r, CW_EMFILE, "%s: %s %s (no file descriptor left for a socket: raise the limit with "
+                    "ulimit -n, or lower the session's limit)", cw_strerror(CW_EMFILE), r->method, r->url);
+        return;
+    }
     int code = error_from_curl(r, result);
     if (code == CW_ETOOBIG)
         request_end(r, code, "%s: %s %s (more than max_body = %zu bytes)", cw_strerror(code), r->method, r->url,
@@ -451,6 +460,16 @@ static size_t header_arrived(char *data, size_t size, size_t n, void *userdata)
     return buffer_add(&r->response_headers, data, bytes) ? bytes : 0;
 }
 
+static curl_socket_t open_socket(void *userdata, curlsocktype purpose, struct curl_sockaddr *address)
+{
+    request *r = userdata;
+    (void)purpose;
+    curl_socket_t fd = socket(address->family, address->socktype, address->protocol);
+    if (fd == CURL_SOCKET_BAD)
+        r->socket_errno = errno;
+    return fd;
+}
+
 static void arm_deadline(request *r);
 
 static int connected(void *userdata, char *ip, char *local_ip, int port, int local_port)
@@ -542,6 +561,8 @@ static void start(request *r)
     curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, connected);
     curl_easy_setopt(e, CURLOPT_PREREQDATA, r);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, r);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
     if (strcmp(r->method, "GET") != 0)
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
@@ -737,6 +758,12 @@ cw_session_options cw_session_options_default(void)
 static void global_init(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    /* Every connection is a file descriptor: allow as many as the system lets this process have. */
+    struct rlimit files;
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &files);
+    }
 }
 
 int cw_session_open(cw_session **out, const cw_session_options *options)

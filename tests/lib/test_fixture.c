@@ -11,6 +11,7 @@
 #include <check.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -603,6 +604,70 @@ START_TEST(test_limits)
 }
 END_TEST
 
+/* A long header name that arrives in several pieces (http-parser reports each piece) is read safely. */
+START_TEST(test_header_name_in_pieces)
+{
+    static const char start[] = "GET /get HTTP/1.1\r\nHost: x\r\nX-Long-Header-Name-";
+    static char middle[12000];
+    static const char end[] = ": 1\r\nContent-Type: text/plain\r\n\r\n";
+    memset(middle, 'n', sizeof middle);
+    int fd = raw_connect(cw_fixture_port(fx));
+    raw_send(fd, start, sizeof start - 1);
+    usleep(50 * 1000); /* separate reads on the server's side */
+    raw_send(fd, middle, sizeof middle);
+    usleep(50 * 1000);
+    raw_send(fd, end, sizeof end - 1);
+    char out[1024];
+    ssize_t n = read(fd, out, sizeof out - 1);
+    close(fd);
+    out[n > 0 ? n : 0] = '\0';
+    ck_assert_msg(strncmp(out, "HTTP/1.1 200 ", 13) == 0, "a long header name in pieces should be served, got: %.40s",
+                  out);
+    reply r = get("/get");
+    ck_assert_msg(r.status == 200, "the server should still serve afterwards");
+    reply_free(&r);
+}
+END_TEST
+
+/* A client that sends its headers one byte at a time, forever, is dropped after the header timeout (10 s),
+ * and meanwhile the server goes on serving everyone else. */
+START_TEST(test_slow_headers_are_dropped)
+{
+    static const char head[] = "GET /get HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+    int fd = raw_connect(cw_fixture_port(fx));
+    double start = now_ms();
+    bool closed = false, others_served = false;
+    size_t sent = 0;
+    while (!closed && now_ms() - start < 20000) {
+        char byte = sent < sizeof head - 1 ? head[sent] : 'a';
+        if (send(fd, &byte, 1, MSG_NOSIGNAL) != 1) {
+            closed = true; /* the server reset the connection */
+            break;
+        }
+        sent++;
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        if (poll(&p, 1, 100) == 1) {
+            char buf[256];
+            ssize_t n = read(fd, buf, sizeof buf);
+            closed = n <= 0 || memmem(buf, (size_t) n, "HTTP/1.1 2", 10) == NULL;
+            ck_assert_msg(closed, "the slow client should get no answer, only a closed connection");
+        }
+        if (!others_served && now_ms() - start > 1000) {
+            reply r = get("/get");
+            others_served = r.status == 200;
+            reply_free(&r);
+            ck_assert_msg(others_served, "while one client trickles its headers, others should be served");
+        }
+    }
+    double took = now_ms() - start;
+    close(fd);
+    ck_assert_msg(closed, "a client trickling its headers should be dropped within 20 s; %zu bytes sent", sent);
+    ck_assert_msg(took > 5000, "it should be the 10 s header timeout that drops it, not something sooner (%.0f ms)",
+                  took);
+    ck_assert_int_eq(wait_for_open(0), 0);
+}
+END_TEST
+
 /* Three requests in one write: answered in order, the slow first one included. */
 START_TEST(test_pipelined_in_order)
 {
@@ -747,6 +812,8 @@ int main(void)
     tcase_add_test(tc, test_many_connections);
     tcase_add_test(tc, test_malformed_gets_400);
     tcase_add_test(tc, test_limits);
+    tcase_add_test(tc, test_header_name_in_pieces);
+    tcase_add_test(tc, test_slow_headers_are_dropped);
     tcase_add_test(tc, test_pipelined_in_order);
     tcase_add_test(tc, test_blackhole_connect_times_out);
     tcase_add_test(tc, test_stop_with_open_connections);
