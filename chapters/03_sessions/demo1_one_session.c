@@ -3,8 +3,8 @@
  * function that makes requests, against the classic mistake of a session per
  * request. The fixture server counts the connections it accepted: the shared
  * session reuses one, the per-request sessions open one each.
- * Runs against the embedded fixture server, or `--url URL` for a real site
- * (then the connection counts are not available, only the times).
+ * Runs against the embedded fixture server, or with `--url URL` fetches URL
+ * itself (then the connection counts are not available, only the times).
  */
 #include <stdio.h>
 #include "cw.h"
@@ -44,7 +44,7 @@ static void *demo(void *arg)
 {
     const job *j = arg;
     char url[512];
-    snprintf(url, sizeof url, "%s%s", j->base, j->fixture ? "/get" : "/");
+    snprintf(url, sizeof url, "%s%s", j->base, j->fixture ? "/get" : ""); /* --url: that page itself */
     if (j->fixture)
         cw_fixture_stats_reset(j->fixture);
 

@@ -4,8 +4,8 @@
  * its limit (100 by default), and queues the rest until a connection is free.
  * The fixture server reports the most connections it saw open at once.
  * The lesson's 1-second delays are scaled down to 300 ms. Runs against the
- * embedded fixture server, or `--url URL` for a real site (then with fewer
- * requests, and without the server's counts).
+ * embedded fixture server, or with `--url URL` fetches URL itself (then with
+ * fewer requests, and without the server's counts).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +34,7 @@ static void get_all(cw_session *session, const char *url, int n)
 static void run(const job *j, const char *title, const cw_session_options *options, int n)
 {
     char url[512];
-    snprintf(url, sizeof url, "%s%s", j->base, j->fixture ? "/delay/300" : "/");
+    snprintf(url, sizeof url, "%s%s", j->base, j->fixture ? "/delay/300" : ""); /* --url: that page itself */
     if (j->fixture) {
         for (int i = 0; i < 100 && cw_fixture_stats_get(j->fixture).open > 0; i++)
             cw_sleep(10);                          /* let the server see the last run's connections go */

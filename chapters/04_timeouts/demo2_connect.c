@@ -6,7 +6,8 @@
  * down) time out in the queue under connect, but not under sock_connect.
  * And the classic surprise: a request-level timeout replaces the session's
  * whole, so the session's connect limit no longer applies to that request.
- * Runs against the embedded fixture server, or `--url URL` for the pool part.
+ * Every request here is meant to time out or to wait in a queue, so all of
+ * them stay on loopback: with `--url URL` the demo says so and runs the same.
  */
 #include <stdio.h>
 #include "cw.h"
@@ -46,14 +47,9 @@ static void through_the_pool(const char *url, const cw_timeouts *timeouts, const
     cw_session_close(session);
 }
 
-typedef struct job {
-    const char *base;
-    cw_fixture *fixture; /* NULL with --url */
-} job;
-
 static void *demo(void *arg)
 {
-    const job *j = arg;
+    const char *slow = arg; /* a fixture server's /delay/300 */
     int port;
     int hole = cw_fixture_blackhole_open(&port);
     if (hole < 0)
@@ -76,8 +72,6 @@ static void *demo(void *arg)
     cw_session_close(session);
     cw_fixture_blackhole_close(hole);
 
-    char slow[512];
-    snprintf(slow, sizeof slow, "%s%s", j->base, j->fixture ? "/delay/300" : "/");
     printf("\n8 requests of 300 ms through 2 connections:\n");
     //! [connect_vs_sock_connect]
     cw_timeouts connect = { .connect_ms = 400 };        /* queue wait + connecting */
@@ -90,14 +84,22 @@ static void *demo(void *arg)
 
 int main(int argc, char **argv)
 {
-    char base[512];
-    job j = { .base = base };
-    if (cw_fixture_for_demo(argc, argv, base, sizeof base, &j.fixture) < 0)
+    char base[512], slow[512];
+    cw_fixture *fixture;
+    if (cw_fixture_for_demo(argc, argv, base, sizeof base, &fixture) < 0)
         return 1;
+    /* The queue needs pages that are slow for sure: with --url, a fixture server of our own serves them. */
+    cw_fixture *own = fixture ? NULL : cw_fixture_start(0);
+    if (!fixture && !own)
+        return 1;
+    if (own)
+        printf("(--url: not used here; this demo's timeouts need a listener and a slow page on loopback)\n\n");
+    cw_fixture_url(fixture ? fixture : own, "/delay/300", slow, sizeof slow);
     cw_timeline_enable(true);
-    int rc = cw_run(demo, &j, NULL);
+    int rc = cw_run(demo, slow, NULL);
     printf("\n");
     cw_timeline_print(stdout, "Connect timeouts: a listener that never accepts, then a queue for 2 connections");
-    cw_fixture_stop(j.fixture);
+    cw_fixture_stop(own);
+    cw_fixture_stop(fixture);
     return rc == 0 ? 0 : 1;
 }

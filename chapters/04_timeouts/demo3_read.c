@@ -3,8 +3,8 @@
  * pieces of data, not the whole response. /drip sends 5 bytes over 1 second,
  * one every 200 ms: a 400 ms read timeout lets it finish, a 100 ms one does
  * not, and a 500 ms total stops it whatever the gaps.
- * Runs against the embedded fixture server, or `--url URL` (which needs the
- * fixture's /drip?bytes=N&duration_ms=M route).
+ * /drip is a fixture route with no counterpart on a real site, so with
+ * `--url URL` the demo says so and still drips from a fixture server of its own.
  */
 #include <stdio.h>
 #include "cw.h"
@@ -12,9 +12,7 @@
 
 static void *demo(void *arg)
 {
-    const char *base = arg;
-    char url[512];
-    snprintf(url, sizeof url, "%s/drip?bytes=5&duration_ms=1000", base);
+    const char *url = arg; /* a fixture server's /drip?bytes=5&duration_ms=1000 */
     cw_session *session;
     cw_session_open(&session, NULL);
 
@@ -47,14 +45,21 @@ static void *demo(void *arg)
 
 int main(int argc, char **argv)
 {
-    char base[512];
+    char base[512], url[512];
     cw_fixture *fixture;
     if (cw_fixture_for_demo(argc, argv, base, sizeof base, &fixture) < 0)
         return 1;
+    cw_fixture *own = fixture ? NULL : cw_fixture_start(0); /* --url: /drip from a server of our own */
+    if (!fixture && !own)
+        return 1;
+    if (own)
+        printf("(--url: not used here; the drip comes from a fixture server on loopback)\n\n");
+    cw_fixture_url(fixture ? fixture : own, "/drip?bytes=5&duration_ms=1000", url, sizeof url);
     cw_timeline_enable(true);
-    int rc = cw_run(demo, base, NULL);
+    int rc = cw_run(demo, url, NULL);
     printf("\n");
     cw_timeline_print(stdout, "Read timeouts on a slow drip");
+    cw_fixture_stop(own);
     cw_fixture_stop(fixture);
     return rc == 0 ? 0 : 1;
 }

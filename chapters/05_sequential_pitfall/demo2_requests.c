@@ -4,8 +4,7 @@
  * first, then awaited, they take 300 ms on three connections.
  *
  * The lesson's 3-second delays are scaled down to 300 ms. With --url URL the
- * requests go to an httpbin-like server instead: URL/delay/1 (httpbin counts
- * seconds, so expect about 3 s, then about 1 s).
+ * three GETs fetch URL itself (e.g. https://example.org/).
  */
 #include <stdio.h>
 #include <string.h>
@@ -88,7 +87,7 @@ int main(int argc, char **argv)
     if (cw_fixture_for_demo(argc, argv, base, sizeof base, &fixture) < 0)
         return 1;
     demo d = { .failures = 0 };
-    snprintf(d.url, sizeof d.url, "%s%s", base, fixture ? "/delay/300" : "/delay/1");
+    snprintf(d.url, sizeof d.url, "%s%s", base, fixture ? "/delay/300" : ""); /* --url: that page itself */
     cw_timeline_enable(true);
     printf("Three GETs of %s.\n", d.url);
     int rc = timed_run(one_by_one, &d, fixture, "Pitfall: start and await each request in one step");

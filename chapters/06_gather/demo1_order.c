@@ -4,8 +4,8 @@
  * Then the same with two requests, /delay/300 and /delay/100.
  *
  * The lesson's delays of 3 s and 1 s are scaled down to 300 ms and 100 ms.
- * With --url URL the requests go to an httpbin-like server instead:
- * URL/delay/3 and URL/delay/1 (httpbin counts seconds).
+ * With --url URL both requests fetch URL itself (e.g. https://example.org/):
+ * the slots still come back in the order the requests were given.
  */
 #include <stdio.h>
 #include "cw.h"
@@ -93,8 +93,8 @@ int main(int argc, char **argv)
     if (cw_fixture_for_demo(argc, argv, base, sizeof base, &fixture) < 0)
         return 1;
     demo d = { .in_order = 0 };
-    snprintf(d.slow_url, sizeof d.slow_url, "%s%s", base, fixture ? "/delay/300" : "/delay/3");
-    snprintf(d.fast_url, sizeof d.fast_url, "%s%s", base, fixture ? "/delay/100" : "/delay/1");
+    snprintf(d.slow_url, sizeof d.slow_url, "%s%s", base, fixture ? "/delay/300" : ""); /* --url: that page */
+    snprintf(d.fast_url, sizeof d.fast_url, "%s%s", base, fixture ? "/delay/100" : "");
     cw_timeline_enable(true);
     int rc = cw_run(main_task, &d, NULL);
     printf("\n");

@@ -3,7 +3,7 @@
  * /get start at once and come back as one array, in the order they were made.
  *
  * The lesson speaks of 1000; set N_REQUESTS to 1000 to see it. With --url URL
- * the demo sends only 10 GETs of URL/get, to be polite to a real site.
+ * the demo sends only 10 GETs of URL itself, to be polite to a real site.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +55,7 @@ int main(int argc, char **argv)
     if (cw_fixture_for_demo(argc, argv, base, sizeof base, &fixture) < 0)
         return 1;
     demo d = { .n = fixture ? N_REQUESTS : N_REQUESTS_REAL_SITE };
-    snprintf(d.url, sizeof d.url, "%s%s", base, "/get");
+    snprintf(d.url, sizeof d.url, "%s%s", base, fixture ? "/get" : ""); /* --url: that page itself */
     cw_timeline_enable(true);
     printf("gather of %d GETs of %s through one session\n", d.n, d.url);
     uint64_t begin = cw_now_us();

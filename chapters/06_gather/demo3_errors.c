@@ -4,8 +4,8 @@
  * cancelling the finished gather cannot stop it); with return_exceptions on,
  * every slot holds a response or an error, and we filter the errors out.
  *
- * With --url URL the requests go to an httpbin-like server instead: URL/delay/2
- * is the slow one, URL/get the good ones.
+ * With --url URL the slow request and the good ones fetch URL itself; the
+ * failing request stays python://bad, which fails the same everywhere.
  */
 #include <stdio.h>
 #include "cw.h"
@@ -102,8 +102,8 @@ int main(int argc, char **argv)
     if (cw_fixture_for_demo(argc, argv, base, sizeof base, &fixture) < 0)
         return 1;
     demo d = { .checks = 0 };
-    snprintf(d.slow_url, sizeof d.slow_url, "%s%s", base, fixture ? "/delay/500" : "/delay/2");
-    snprintf(d.good_url, sizeof d.good_url, "%s%s", base, "/get");
+    snprintf(d.slow_url, sizeof d.slow_url, "%s%s", base, fixture ? "/delay/500" : ""); /* --url: that page */
+    snprintf(d.good_url, sizeof d.good_url, "%s%s", base, fixture ? "/get" : "");
     cw_timeline_enable(true);
     int rc = cw_run(main_task, &d, NULL);
     printf("\n");

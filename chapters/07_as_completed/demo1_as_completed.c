@@ -4,8 +4,8 @@
  * moment each one finishes: two results at once, the last one later. Each
  * step hands back the original request, so every result maps back to its URL.
  *
- * With --url URL the three requests go to URL instead of the embedded fixture
- * server (then all three take about as long as that site does).
+ * With --url URL the three requests fetch URL itself (e.g. https://example.org/;
+ * then all three take about as long as that site does).
  */
 #include <stdio.h>
 #include <string.h>
@@ -73,10 +73,15 @@ int main(int argc, char **argv)
         snprintf(d.urls[i], sizeof d.urls[i], "%s%s", base, fixture ? paths[i] : "");
     cw_timeline_enable(true);
 
-    printf("Three GETs taking 100, 100 and 1000 ms (the lesson's 1, 1 and 10 s, scaled down),\n"
-           "each handled as soon as it completes:\n");
+    if (fixture)
+        printf("Three GETs taking 100, 100 and 1000 ms (the lesson's 1, 1 and 10 s, scaled down),\n"
+               "each handled as soon as it completes:\n");
+    else
+        printf("Three GETs of %s, each handled as soon as it completes:\n", base);
     int rc = cw_run(fetch_as_they_complete, &d, NULL);
-    printf("\nThe two quick ones arrive together (in either order: run it again), the slow one later.\n\n");
+    if (fixture)
+        printf("\nThe two quick ones arrive together (in either order: run it again), the slow one later.");
+    printf("\n\n");
     cw_timeline_print(stdout, "Timeline:");
     cw_fixture_stop(fixture);
     return rc == 0 && d.failures == 0 ? 0 : 1;

@@ -5,7 +5,7 @@
  * still pending.
  *
  * The lesson's seconds are scaled down to hundreds of milliseconds. With
- * --url URL the requests go to URL instead of the embedded fixture server.
+ * --url URL the three requests fetch URL itself (e.g. https://example.org/).
  */
 #include <stdio.h>
 #include <string.h>
@@ -77,9 +77,12 @@ int main(int argc, char **argv)
     demo d = { .handled = 0 };
     const char *paths[N] = { "/delay/300", "/delay/100", "/delay/200" };
     for (int i = 0; i < N; i++)
-        snprintf(d.urls[i], sizeof d.urls[i], "%s%s", base, fixture ? paths[i] : "");
+        snprintf(d.urls[i], sizeof d.urls[i], "%s%s", base, fixture ? paths[i] : ""); /* --url: that page */
     cw_timeline_enable(true);
-    printf("Three GETs taking 300, 100 and 200 ms, waited on with CW_FIRST_COMPLETED until none is pending:\n");
+    if (fixture)
+        printf("Three GETs taking 300, 100 and 200 ms, waited on with CW_FIRST_COMPLETED until none is pending:\n");
+    else
+        printf("Three GETs of %s, waited on with CW_FIRST_COMPLETED until none is pending:\n", base);
     int rc = cw_run(demo_main, &d, NULL);
     printf("\n%d handled, %d failed\n\n", d.handled, d.failures);
     cw_timeline_print(stdout, "Timeline:");

@@ -1,13 +1,13 @@
 /*
- * demo_nonblocking.c -- the non-blocking idea, raw: libcurl's multi interface driven by a libuv loop.
+ * demo2_nonblocking.c -- the non-blocking idea, raw: libcurl's multi interface driven by a libuv loop.
  *
- * The same three fetches of /delay/300 as demo_blocking.c, started together on one thread.
+ * The same three fetches of /delay/300 as demo1_blocking.c, started together on one thread.
  * libcurl tells the loop which sockets to watch and when to wake it up; the loop tells
  * libcurl what happened. The three waits overlap, so all three finish in about 300 ms and
  * the timeline shows the bars stacked. No course library here beyond the fixture server and
  * the timeline: this plumbing is what common/ does for every chapter from 02 on.
  *
- * Usage: demo_nonblocking [--url URL]   (an httpbin-like server; then URL/delay/1, 1 s each)
+ * Usage: demo2_nonblocking [--url URL]   (fetches URL itself three times, e.g. https://example.org/)
  */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -145,7 +145,7 @@ int main(int argc, char **argv)
     cw_fixture *fixture;
     if (cw_fixture_for_demo(argc, argv, base, sizeof base, &fixture) != 0)
         return 1;
-    snprintf(url, sizeof url, "%s%s", base, fixture ? "/delay/300" : "/delay/1");
+    snprintf(url, sizeof url, "%s%s", base, fixture ? "/delay/300" : ""); /* --url: that page itself */
     curl_global_init(CURL_GLOBAL_DEFAULT);
     cw_timeline_enable(true);
 

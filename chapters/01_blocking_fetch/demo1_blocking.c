@@ -1,14 +1,12 @@
 /*
- * demo_blocking.c -- the blocking fetch: libcurl's easy interface is Python's requests.get().
+ * demo1_blocking.c -- the blocking fetch: libcurl's easy interface is Python's requests.get().
  *
  * Fetches /delay/300 three times, one after another. Each curl_easy_perform() holds the
  * thread until its whole response is in, so the three take about 3 x 300 ms, the timeline
  * shows their bars end to end, and the server never sees more than one connection open.
  * (The lesson's 3-second delays are scaled down to 300 ms.)
  *
- * Usage: demo_blocking [--url URL]
- * --url expects an httpbin-like server, e.g. https://httpbin.org: there /delay/N counts
- * seconds, so the demo fetches URL/delay/1 three times (about 3 s in all).
+ * Usage: demo1_blocking [--url URL]   (fetches URL itself three times, e.g. https://example.org/)
  */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -48,8 +46,7 @@ int main(int argc, char **argv)
     cw_fixture *fixture;
     if (cw_fixture_for_demo(argc, argv, base, sizeof base, &fixture) != 0)
         return 1;
-    /* The embedded server's /delay counts milliseconds, httpbin's counts seconds. */
-    snprintf(url, sizeof url, "%s%s", base, fixture ? "/delay/300" : "/delay/1");
+    snprintf(url, sizeof url, "%s%s", base, fixture ? "/delay/300" : ""); /* --url: that page itself */
     curl_global_init(CURL_GLOBAL_DEFAULT);
     cw_timeline_enable(true);
 
