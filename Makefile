@@ -2,7 +2,7 @@
 #
 #   make              build everything into build/
 #   make demo         every chapter's demos, in order, against the embedded fixture server
-#   make run CH=06    one chapter's demos (ARGS="--url https://example.org" for a real site)
+#   make run CH=06    one chapter's demos (ARGS="--url https://example.org/" for a real site)
 #   make grade        grade your exercises (make grade CH=06 for one chapter; ASAN=1 with AddressSanitizer)
 #   make next         what to do next: the first failing test, and one more hint
 #   make watch        grade the current chapter again each time its exercise.c is saved (CH=06 picks one)

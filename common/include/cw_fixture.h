@@ -96,9 +96,10 @@ void cw_fixture_blackhole_close(int handle);
 /**
  * @brief For demos: where to send requests.
  *
- * With `--url URL` among the arguments, @p base gets URL (without a trailing
- * slash) and nothing is started; otherwise a fixture server is started on a
- * free loopback port and @p base gets its "http://127.0.0.1:PORT".
+ * With `--url URL` among the arguments, @p base gets URL exactly as given
+ * (the page the demo fetches) and nothing is started; otherwise a fixture
+ * server is started on a free loopback port and @p base gets its
+ * "http://127.0.0.1:PORT", to which the demo appends its routes.
  * @param argc the program's argc.
  * @param argv the program's argv.
  * @param base receives the base URL.

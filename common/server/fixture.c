@@ -1065,10 +1065,7 @@ int cw_fixture_for_demo(int argc, char **argv, char *base, unsigned long size, c
             url = argv[i] + 6;
     }
     if (url != NULL) {
-        size_t len = strlen(url);
-        while (len > 0 && url[len - 1] == '/')
-            len--;
-        snprintf(base, size, "%.*s", (int) len, url);
+        snprintf(base, size, "%s", url); /* exactly as given: the page to fetch */
         return 0;
     }
     cw_fixture *fx = cw_fixture_start(0);
