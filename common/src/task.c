@@ -50,7 +50,7 @@ typedef struct stack {
     unsigned valgrind_id;
 } stack;
 
-typedef struct cw_task {
+typedef struct task {
     cw_future *future; /* the task as others see it; we hold a reference until it ends */
     cw_task_fn fn;
     void *arg;
@@ -64,9 +64,9 @@ typedef struct cw_task {
     int fail_code;
     char *fail_message;
     int span;
-    struct cw_task *next_ready;
-    struct cw_task *prev, *next; /* every unfinished task, for cw_run()'s cleanup */
-} cw_task;
+    struct task *next_ready;
+    struct task *prev, *next; /* every unfinished task, for cw_run()'s cleanup */
+} task;
 
 typedef struct runtime {
     uv_loop_t loop;
@@ -74,10 +74,9 @@ typedef struct runtime {
     ucontext_t loop_context;
     const void *loop_stack_bottom;
     size_t loop_stack_size;
-    cw_task *current;
-    cw_task *ready_head, *ready_tail;
-    cw_task *tasks; /* unfinished tasks */
-    int n_tasks;
+    task *current;
+    task *ready_head, *ready_tail;
+    task *tasks; /* unfinished tasks */
     stack cache[STACK_CACHE];
     int n_cache;
     int next_task_number;
@@ -142,7 +141,7 @@ static void stack_put(stack *s)
 
 /* ---- switching ----------------------------------------------------------------------- */
 
-static void switch_to_task(cw_task *t)
+static void switch_to_task(task *t)
 {
     void *fake = NULL;
     rt->current = t;
@@ -152,17 +151,17 @@ static void switch_to_task(cw_task *t)
     rt->current = NULL;
 }
 
-static void switch_to_loop(cw_task *t)
+static void switch_to_loop(task *t)
 {
-    asan_start_switch(t->finished ? NULL : &t->asan_fake_stack,
-                                   rt->loop_stack_bottom, rt->loop_stack_size);
+    /* A finished task passes NULL: its stack is gone for good, and ASan may forget it. */
+    asan_start_switch(t->finished ? NULL : &t->asan_fake_stack, rt->loop_stack_bottom, rt->loop_stack_size);
     swapcontext(&t->context, &rt->loop_context);
     asan_finish_switch(t->asan_fake_stack, &rt->loop_stack_bottom, &rt->loop_stack_size);
 }
 
 static void run_ready(uv_idle_t *idle);
 
-static void make_ready(cw_task *t)
+static void make_ready(task *t)
 {
     t->next_ready = NULL;
     if (rt->ready_tail)
@@ -174,7 +173,7 @@ static void make_ready(cw_task *t)
         uv_idle_start(&rt->idle, run_ready);
 }
 
-static void task_end(cw_task *t, void *result)
+static void task_end(task *t, void *result)
 {
     if (t->fail_code == CW_ECANCELLED) /* passing a cancellation on, like re-raising CancelledError */
         cw_future_set_cancelled(t->future);
@@ -189,7 +188,7 @@ static void task_end(cw_task *t, void *result)
 
 static void task_entry(void)
 {
-    cw_task *t = rt->current;
+    task *t = rt->current;
     asan_finish_switch(NULL, &rt->loop_stack_bottom, &rt->loop_stack_size);
     void *result = NULL;
     cw_timeline_start(t->span);
@@ -202,7 +201,7 @@ static void task_entry(void)
     switch_to_loop(t); /* never comes back: the loop frees this stack */
 }
 
-static void task_destroy(cw_task *t)
+static void task_destroy(task *t)
 {
     if (t->prev)
         t->prev->next = t->next;
@@ -210,7 +209,6 @@ static void task_destroy(cw_task *t)
         rt->tasks = t->next;
     if (t->next)
         t->next->prev = t->prev;
-    rt->n_tasks--;
     if (t->stack.base)
         stack_put(&t->stack);
     cw_future_release(t->future);
@@ -219,7 +217,7 @@ static void task_destroy(cw_task *t)
 }
 
 /* Give a task its stack and a context that starts in task_entry(). */
-static void task_prepare(cw_task *t)
+static void task_prepare(task *t)
 {
     t->started = true;
     if (stack_get(&t->stack) < 0) {
@@ -238,10 +236,10 @@ static void task_prepare(cw_task *t)
 /* Run the tasks that were ready when this turn began; newer ones wait for the next turn. */
 static void run_ready(uv_idle_t *idle)
 {
-    cw_task *last = rt->ready_tail;
+    task *last = rt->ready_tail;
     bool was_last = false;
     while (rt->ready_head && !was_last) {
-        cw_task *t = rt->ready_head;
+        task *t = rt->ready_head;
         was_last = t == last;
         rt->ready_head = t->next_ready;
         if (!rt->ready_head)
@@ -261,7 +259,7 @@ static void run_ready(uv_idle_t *idle)
 
 static int cancel_task(cw_future *f)
 {
-    cw_task *t = f->impl;
+    task *t = f->impl;
     t->cancel_requested = true;
     if (t->awaiting) /* asyncio cancels what the task waits on; that wakes the task */
         cw_future_cancel(t->awaiting);
@@ -272,7 +270,7 @@ cw_future *cw_spawn(cw_task_fn fn, void *arg)
 {
     if (!rt || !fn)
         return NULL;
-    cw_task *t = calloc(1, sizeof *t);
+    task *t = calloc(1, sizeof *t);
     cw_future *f = cw_future_new();
     if (!t || !f) {
         free(t);
@@ -291,7 +289,6 @@ cw_future *cw_spawn(cw_task_fn fn, void *arg)
     if (rt->tasks)
         rt->tasks->prev = t;
     rt->tasks = t;
-    rt->n_tasks++;
     make_ready(t);
     return cw_future_retain(f); /* the caller's reference */
 }
@@ -303,7 +300,7 @@ static void wake(cw_future *f, void *arg)
 }
 
 /* A cancellation is delivered once; the task may then still await (to clean up), and ends cancelled. */
-static int deliver_cancel(cw_task *t, cw_future *f)
+static int deliver_cancel(task *t, cw_future *f)
 {
     t->cancel_requested = false;
     t->was_cancelled = true;
@@ -315,7 +312,7 @@ int cw_await(cw_future *f)
 {
     if (!f)
         return CW_EINVAL;
-    cw_task *t = rt ? rt->current : NULL;
+    task *t = rt ? rt->current : NULL;
     if (!t)
         return CW_ENOTASK;
     if (f == t->future)
@@ -389,7 +386,7 @@ cw_future *cw_timer_future(uint64_t ms)
 
 int cw_sleep(uint64_t ms)
 {
-    cw_task *t = rt ? rt->current : NULL;
+    task *t = rt ? rt->current : NULL;
     if (!t)
         return CW_ENOTASK;
     if (ms == 0) { /* asyncio.sleep(0): let every other ready task run once */
@@ -413,7 +410,7 @@ int cw_sleep(uint64_t ms)
 
 void *cw_fail(int code, const char *fmt, ...)
 {
-    cw_task *t = rt ? rt->current : NULL;
+    task *t = rt ? rt->current : NULL;
     if (!t)
         return NULL;
     t->fail_code = code < 0 ? code : CW_EFAILED;
@@ -448,7 +445,7 @@ static void close_any(uv_handle_t *h, void *arg)
 static void abandon_stuck_tasks(void)
 {
     while (rt->tasks) {
-        cw_task *t = rt->tasks;
+        task *t = rt->tasks;
         fprintf(stderr, "cw_run: a task was still waiting when nothing could wake it; abandoned\n");
         if (t->awaiting) {
             cw_future_remove_done(t->awaiting, wake, t);
@@ -478,7 +475,7 @@ int cw_run(cw_task_fn main_fn, void *arg, void **result)
     bool deadlock = !cw_future_done(main_task);
 
     /* asyncio.run's cleanup: cancel what is left, and let it finish. */
-    for (cw_task *t = r.tasks; t; t = t->next)
+    for (task *t = r.tasks; t; t = t->next)
         cw_future_cancel(t->future);
     while (r.tasks && uv_run(&r.loop, UV_RUN_ONCE))
         ;
