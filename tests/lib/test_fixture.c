@@ -774,7 +774,7 @@ START_TEST(test_for_demo)
     cw_fixture *started = (cw_fixture *) 1;
     char *with_url[] = { "demo", "--url", "https://example.org/", NULL };
     ck_assert_int_eq(cw_fixture_for_demo(3, with_url, base, sizeof base, &started), 0);
-    ck_assert_str_eq(base, "https://example.org");
+    ck_assert_str_eq(base, "https://example.org/"); /* the page to fetch, exactly as given */
     ck_assert_msg(started == NULL, "with --url no server should start");
 
     char *without[] = { "demo", NULL };
