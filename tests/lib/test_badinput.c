@@ -14,42 +14,12 @@
  */
 #include "cw.h"
 #include "cw_fixture.h"
+#include "support.h"
 
-#include <arpa/inet.h>
 #include <check.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-static cw_fixture *fx;
-
-static void setup(void)
-{
-    fx = cw_fixture_start(0);
-    ck_assert_msg(fx != NULL, "the fixture server should start");
-}
-
-static void teardown(void)
-{
-    cw_fixture_stop(fx);
-    fx = NULL;
-}
-
-/** A loopback port that nothing listens on: bind one, read its number, close it. */
-static int refused_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof addr;
-    ck_assert_msg(fd >= 0 && bind(fd, (struct sockaddr *) &addr, sizeof addr) == 0 &&
-                      getsockname(fd, (struct sockaddr *) &addr, &len) == 0,
-                  "a free loopback port should be found");
-    close(fd);
-    return ntohs(addr.sin_port);
-}
 
 /* ------------------------------------------------------------ requests that cannot succeed */
 
@@ -214,43 +184,38 @@ START_TEST(test_drip_sock_read)
 }
 END_TEST
 
+/** Run @p b against a blackhole port: a loopback listener whose connects never complete. */
+static void check_blackhole_request(bad_request *b)
+{
+    int hole = cw_fixture_blackhole_open(&b->blackhole_port);
+    ck_assert_msg(hole >= 0, "the blackhole listener should open");
+    check_bad_request(b);
+    cw_fixture_blackhole_close(hole);
+}
+
 START_TEST(test_blackhole_connect)
 {
-    int port = 0;
-    int hole = cw_fixture_blackhole_open(&port);
-    ck_assert_msg(hole >= 0, "the blackhole listener should open");
-    bad_request b = { .name = "blackhole under connect", .blackhole_port = port,
-                      .timeouts = { .connect_ms = 200 }, .want = CW_ETIMEDOUT,
+    bad_request b = { .name = "blackhole under connect", .timeouts = { .connect_ms = 200 }, .want = CW_ETIMEDOUT,
                       .must_name = { "connect timeout", "200 ms" } };
-    check_bad_request(&b);
+    check_blackhole_request(&b);
     ck_assert_msg(strstr(b.message, "sock_connect") == NULL, "the connect timeout fired, not sock_connect: %s",
                   b.message);
-    cw_fixture_blackhole_close(hole);
 }
 END_TEST
 
 START_TEST(test_blackhole_sock_connect)
 {
-    int port = 0;
-    int hole = cw_fixture_blackhole_open(&port);
-    ck_assert_msg(hole >= 0, "the blackhole listener should open");
-    bad_request b = { .name = "blackhole under sock_connect", .blackhole_port = port,
-                      .timeouts = { .sock_connect_ms = 200 }, .want = CW_ETIMEDOUT,
-                      .must_name = { "sock_connect", "200 ms" } };
-    check_bad_request(&b);
-    cw_fixture_blackhole_close(hole);
+    bad_request b = { .name = "blackhole under sock_connect", .timeouts = { .sock_connect_ms = 200 },
+                      .want = CW_ETIMEDOUT, .must_name = { "sock_connect", "200 ms" } };
+    check_blackhole_request(&b);
 }
 END_TEST
 
 START_TEST(test_blackhole_total)
 {
-    int port = 0;
-    int hole = cw_fixture_blackhole_open(&port);
-    ck_assert_msg(hole >= 0, "the blackhole listener should open");
-    bad_request b = { .name = "blackhole under total", .blackhole_port = port, .timeouts = { .total_ms = 200 },
-                      .want = CW_ETIMEDOUT, .must_name = { "total", "200 ms" } };
-    check_bad_request(&b);
-    cw_fixture_blackhole_close(hole);
+    bad_request b = { .name = "blackhole under total", .timeouts = { .total_ms = 200 }, .want = CW_ETIMEDOUT,
+                      .must_name = { "total", "200 ms" } };
+    check_blackhole_request(&b);
 }
 END_TEST
 
@@ -275,8 +240,7 @@ static void *get_at_limit(void *arg)
     o.max_body = 1000;
     cw_session *s;
     cw_session_open(&s, &o);
-    char url[128];
-    cw_future *f = cw_session_get(s, cw_fixture_url(fx, "/bytes/1000", url, sizeof url));
+    cw_future *f = cw_session_get(s, url("/bytes/1000"));
     a->rc = cw_await(f);
     if (a->rc == 0)
         a->len = cw_response_of(f)->body_len;
@@ -310,12 +274,7 @@ static void *failures_then_get(void *arg)
     o.timeouts.sock_read_ms = 200;
     cw_session *s;
     cw_session_open(&s, &o);
-    char buf[6][128];
-    const char *urls[6] = {
-        "", "python://bad", cw_fixture_url(fx, "/close", buf[2], sizeof buf[2]),
-        cw_fixture_url(fx, "/reset", buf[3], sizeof buf[3]), cw_fixture_url(fx, "/stall", buf[4], sizeof buf[4]),
-        cw_fixture_url(fx, "/bytes/5000", buf[5], sizeof buf[5]),
-    };
+    const char *urls[6] = { "", "python://bad", url("/close"), url("/reset"), url("/stall"), url("/bytes/5000") };
     cw_future *fs[6];
     for (int i = 0; i < 6; i++)
         fs[i] = cw_session_get(s, urls[i]);
@@ -323,15 +282,14 @@ static void *failures_then_get(void *arg)
         v->rcs[i] = cw_await(fs[i]);
         cw_future_release(fs[i]);
     }
-    char url[128];
-    cw_future *ok = cw_session_get(s, cw_fixture_url(fx, "/get", url, sizeof url));
+    cw_future *ok = cw_session_get(s, url("/get"));
     v->last_rc = cw_await(ok);
     if (v->last_rc == 0)
         v->last_status = cw_response_of(ok)->status;
     cw_future_release(ok);
     cw_session_close(s);
-    for (int i = 0; i < 200 && (v->open_after = cw_fixture_stats_get(fx).open) != 0; i++)
-        cw_sleep(10);
+    await_open(0, 2000);
+    v->open_after = cw_fixture_stats_get(fx).open;
     return NULL;
 }
 
@@ -629,8 +587,7 @@ static void *leave_everything_open(void *arg)
     (void) arg;
     cw_session *s;
     cw_session_open(&s, NULL);
-    char url[128];
-    cw_future *req = cw_session_get(s, cw_fixture_url(fx, "/stall", url, sizeof url));
+    cw_future *req = cw_session_get(s, url("/stall"));
     cw_future *t = cw_spawn(sleeper, NULL);
     cw_sleep(20);
     cw_future_release(req);
@@ -641,10 +598,8 @@ static void *leave_everything_open(void *arg)
 START_TEST(test_run_cleans_up_leftovers)
 {
     ck_assert_int_eq(cw_run(leave_everything_open, NULL, NULL), 0);
-    long open = 0;
-    for (int i = 0; i < 200 && (open = cw_fixture_stats_get(fx).open) != 0; i++)
-        usleep(10 * 1000);
-    ck_assert_msg(open == 0, "cw_run should close the leftover session's connections, %ld open", open);
+    ck_assert_msg(wait_open(0, 2000), "cw_run should close the leftover session's connections, %ld open",
+                  cw_fixture_stats_get(fx).open);
     ck_assert_int_eq(cw_run(quick, NULL, NULL), 0); /* and a second cw_run works */
 }
 END_TEST
@@ -653,9 +608,7 @@ int main(void)
 {
     Suite *s = suite_create("badinput");
 
-    TCase *tc = tcase_create("requests");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 15);
+    TCase *tc = add_case(s, "requests", 15, server_setup, server_teardown);
     tcase_add_test(tc, test_malformed_urls);
     tcase_add_test(tc, test_empty_url);
     tcase_add_test(tc, test_null_url);
@@ -673,21 +626,13 @@ int main(void)
     tcase_add_test(tc, test_body_over_max);
     tcase_add_test(tc, test_body_at_max_is_fine);
     tcase_add_test(tc, test_session_survives_failures);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("misuse");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 15);
+    tc = add_case(s, "misuse", 15, server_setup, server_teardown);
     tcase_add_test(tc, test_outside_any_loop);
     tcase_add_test(tc, test_future_misuse);
     tcase_add_test(tc, test_combinator_misuse);
     tcase_add_test(tc, test_misuse_inside_run);
     tcase_add_test(tc, test_run_cleans_up_leftovers);
-    suite_add_tcase(s, tc);
 
-    SRunner *runner = srunner_create(s);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed != 0;
+    return run_suite(s);
 }

@@ -12,6 +12,7 @@
  */
 #include "cw.h"
 #include "cw_fixture.h"
+#include "support.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -28,25 +29,6 @@ enum {
     SINK_BODY = 16 * 1024 * 1024, /* far more than the socket buffers hold: the send cannot finish */
     BACKSTOP_MS = 5000,           /* generous: only there so that a broken library fails instead of hanging */
 };
-
-static cw_fixture *fx;
-
-static void setup(void)
-{
-    fx = cw_fixture_start(0);
-    ck_assert_msg(fx != NULL, "the fixture server should start");
-}
-
-static void teardown(void)
-{
-    cw_fixture_stop(fx);
-    fx = NULL;
-}
-
-static double now_ms(void)
-{
-    return cw_now_us() / 1000.0;
-}
 
 /* ------------------------------------------------------------ a listener that never reads */
 
@@ -128,12 +110,12 @@ static void *await_request(void *arg)
     return NULL;
 }
 
-/** Inside a task: sleep until @p ok(fx) holds or the backstop passes. */
+/** Inside a task: sleep until @p ok() holds or the backstop passes. */
 static bool await_until(bool (*ok)(void), double backstop_ms)
 {
     double start = now_ms();
     while (!ok()) {
-        if (now_ms() - start > backstop_ms)
+        if (now_ms() - start > backstop(backstop_ms))
             return false;
         cw_sleep(5);
     }
@@ -150,11 +132,6 @@ static bool body_started(void)
     return cw_fixture_stats_get(fx).requests >= 1; /* /drip counts when its headers go out */
 }
 
-static bool none_open(void)
-{
-    return cw_fixture_stats_get(fx).open == 0;
-}
-
 static void *run_trial(void *arg)
 {
     trial *t = arg;
@@ -166,36 +143,36 @@ static void *run_trial(void *arg)
         return cw_fail(CW_EFAILED, "session open failed");
     cw_fixture_stats_reset(fx);
 
-    char url[256];
+    char port_url[256]; /* http://127.0.0.1:PORT/... on the blackhole or the sink */
     cw_future *blocker = NULL, *req = NULL;
     char *body;
     switch (t->stage) {
     case QUEUED:
-        blocker = cw_session_get(s, cw_fixture_url(fx, "/delay/300", url, sizeof url));
-        req = cw_session_get(s, cw_fixture_url(fx, "/get", url, sizeof url));
+        blocker = cw_session_get(s, url("/delay/300"));
+        req = cw_session_get(s, url("/get"));
         t->reached = await_until(one_accepted, BACKSTOP_MS);
         break;
     case CONNECTING:
-        snprintf(url, sizeof url, "http://127.0.0.1:%d/get", t->blackhole_port);
-        req = cw_session_get(s, url);
+        snprintf(port_url, sizeof port_url, "http://127.0.0.1:%d/get", t->blackhole_port);
+        req = cw_session_get(s, port_url);
         cw_sleep(100);
         t->reached = true;
         break;
     case SENDING:
         body = calloc(1, SINK_BODY);
-        snprintf(url, sizeof url, "http://127.0.0.1:%d/upload", t->sink_port);
-        req = cw_session_post(s, url, body, SINK_BODY);
+        snprintf(port_url, sizeof port_url, "http://127.0.0.1:%d/upload", t->sink_port);
+        req = cw_session_post(s, port_url, body, SINK_BODY);
         free(body);
         cw_sleep(200);
         t->reached = true;
         break;
     case AWAITING_ANSWER:
-        req = cw_session_get(s, cw_fixture_url(fx, "/delay/10000", url, sizeof url));
+        req = cw_session_get(s, url("/delay/10000"));
         t->reached = await_until(one_accepted, BACKSTOP_MS);
         cw_sleep(20);
         break;
     case READING_BODY:
-        req = cw_session_get(s, cw_fixture_url(fx, "/drip?bytes=100&duration_ms=10000", url, sizeof url));
+        req = cw_session_get(s, url("/drip?bytes=100&duration_ms=10000"));
         t->reached = await_until(body_started, BACKSTOP_MS);
         cw_sleep(250); /* a few bytes of the body have arrived */
         break;
@@ -223,7 +200,7 @@ static void *run_trial(void *arg)
     cw_future_release(blocker);
     cw_future_release(req);
     t->close_rc = cw_session_close(s);
-    await_until(none_open, BACKSTOP_MS);
+    await_open(0, BACKSTOP_MS);
     t->open_after = cw_fixture_stats_get(fx).open;
     return NULL;
 }
@@ -389,7 +366,7 @@ static void *close_with_everything_in_flight(void *arg)
     c->awaiter_rc = a.rc;
     cw_future_release(task);
     cw_future_release_all(reqs, IN_FLIGHT);
-    await_until(none_open, BACKSTOP_MS);
+    await_open(0, BACKSTOP_MS);
     c->open_after = cw_fixture_stats_get(fx).open;
     return NULL;
 }
@@ -430,8 +407,7 @@ static void *leave_a_drip(void *arg)
     leftover *l = arg;
     cw_session *s;
     cw_session_open(&s, NULL);
-    char url[128];
-    l->req = cw_session_get(s, cw_fixture_url(fx, "/drip?bytes=100&duration_ms=10000", url, sizeof url));
+    l->req = cw_session_get(s, url("/drip?bytes=100&duration_ms=10000"));
     l->reached = await_until(body_started, BACKSTOP_MS);
     return NULL;
 }
@@ -445,10 +421,7 @@ START_TEST(test_run_ends_leftover_requests)
     ck_assert_msg(cw_future_state(l.req) == CW_CANCELLED, "a request left in flight should end cancelled, state %d",
                   cw_future_state(l.req));
     cw_future_release(l.req);
-    double until = now_ms() + BACKSTOP_MS;
-    while (cw_fixture_stats_get(fx).open != 0 && now_ms() < until)
-        usleep(10 * 1000);
-    ck_assert_msg(cw_fixture_stats_get(fx).open == 0, "the server should see the connection closed");
+    ck_assert_msg(wait_open(0, BACKSTOP_MS), "the server should see the connection closed");
 }
 END_TEST
 
@@ -456,9 +429,7 @@ int main(void)
 {
     Suite *s = suite_create("cancel_stages");
 
-    TCase *tc = tcase_create("stages");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 20);
+    TCase *tc = add_case(s, "stages", 20, server_setup, server_teardown);
     tcase_add_test(tc, test_cancel_queued);
     tcase_add_test(tc, test_cancel_queued_via_task);
     tcase_add_test(tc, test_cancel_connecting);
@@ -469,18 +440,10 @@ int main(void)
     tcase_add_test(tc, test_cancel_awaiting_answer_via_task);
     tcase_add_test(tc, test_cancel_reading_body);
     tcase_add_test(tc, test_cancel_reading_body_via_task);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("close");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 20);
+    tc = add_case(s, "close", 20, server_setup, server_teardown);
     tcase_add_test(tc, test_close_session_with_everything_in_flight);
     tcase_add_test(tc, test_run_ends_leftover_requests);
-    suite_add_tcase(s, tc);
 
-    SRunner *runner = srunner_create(s);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed != 0;
+    return run_suite(s);
 }

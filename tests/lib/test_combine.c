@@ -9,25 +9,13 @@
  */
 #include "cw.h"
 #include "cw_fixture.h"
+#include "support.h"
 
 #include <check.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static double now_ms(void)
-{
-    return cw_now_us() / 1000.0;
-}
-
-/** A generous time limit, stretched by CW_TIMEOUT_SCALE when running under valgrind or sanitizers. */
-static double backstop(double ms)
-{
-    const char *scale = getenv("CW_TIMEOUT_SCALE");
-    double factor = scale ? atof(scale) : 1.0;
-    return ms * (factor > 1.0 ? factor : 1.0);
-}
 
 /* ------------------------------------------------------------ children */
 
@@ -91,8 +79,6 @@ typedef struct gather_record {
     double elapsed;
 } gather_record;
 
-static cw_fixture *fx;
-
 /* A task that fetches one URL and records when it finished. */
 typedef struct fetch_job {
     const char *path;
@@ -104,8 +90,7 @@ static void *fetch(void *arg)
     fetch_job *j = arg;
     cw_session *s;
     cw_session_open(&s, NULL);
-    char buf[128];
-    cw_future *req = cw_session_get(s, cw_fixture_url(fx, j->path, buf, sizeof buf));
+    cw_future *req = cw_session_get(s, url(j->path));
     int rc = cw_await(req);
     long status = rc == 0 ? cw_response_of(req)->status : 0;
     finish_order[n_finished++] = j->index;
@@ -135,12 +120,10 @@ static void *gather_fetches(void *arg)
 
 START_TEST(test_gather_keeps_input_order)
 {
-    fx = cw_fixture_start(0);
-    ck_assert_ptr_nonnull(fx);
-    gather_record r;
-    memset(&r, 0, sizeof r);
+    server_setup();
+    gather_record r = { 0 };
     ck_assert_int_eq(cw_run(gather_fetches, &r, NULL), 0);
-    cw_fixture_stop(fx);
+    server_teardown();
     ck_assert_int_eq(r.rc, 0);
     ck_assert_msg(r.slots_are_inputs, "slot i should be futures[i], in input order");
     ck_assert_int_eq(r.status[0], 200);
@@ -158,10 +141,9 @@ static void *gather_requests(void *arg)
     gather_record *r = arg;
     cw_session *s;
     cw_session_open(&s, NULL);
-    char a[128], b[128];
     cw_future *reqs[2] = {
-        cw_session_get(s, cw_fixture_url(fx, "/delay/200", a, sizeof a)),
-        cw_session_get(s, cw_fixture_url(fx, "/status/404", b, sizeof b)),
+        cw_session_get(s, url("/delay/200")),
+        cw_session_get(s, url("/status/404")),
     };
     cw_future *g = cw_gather(reqs, 2, false);
     r->rc = cw_await(g);
@@ -177,12 +159,10 @@ static void *gather_requests(void *arg)
 
 START_TEST(test_gather_requests)
 {
-    fx = cw_fixture_start(0);
-    ck_assert_ptr_nonnull(fx);
-    gather_record r;
-    memset(&r, 0, sizeof r);
+    server_setup();
+    gather_record r = { 0 };
     ck_assert_int_eq(cw_run(gather_requests, &r, NULL), 0);
-    cw_fixture_stop(fx);
+    server_teardown();
     ck_assert_int_eq(r.rc, 0);
     ck_assert(r.slots_are_inputs);
     ck_assert_int_eq(r.status[0], 200);
@@ -235,8 +215,7 @@ static void *gather_mixed(void *arg)
 
 START_TEST(test_gather_fails_with_first_error_at_once)
 {
-    gather_record r;
-    memset(&r, 0, sizeof r);
+    gather_record r = { 0 };
     r.rc = false; /* return_exceptions */
     ck_assert_int_eq(cw_run(gather_mixed, &r, NULL), 0);
     ck_assert_msg(r.rc == CW_EHTTP, "the gather should fail with B's error, got %s", cw_error_name(r.rc));
@@ -258,8 +237,7 @@ END_TEST
 
 START_TEST(test_gather_return_exceptions_puts_errors_in_slots)
 {
-    gather_record r;
-    memset(&r, 0, sizeof r);
+    gather_record r = { 0 };
     r.rc = true; /* return_exceptions */
     ck_assert_int_eq(cw_run(gather_mixed, &r, NULL), 0);
     ck_assert_msg(r.rc == 0, "with return_exceptions the gather never fails, got %s", cw_error_name(r.rc));
@@ -301,8 +279,7 @@ static void *cancel_gather(void *arg)
 
 START_TEST(test_cancel_gather_cancels_children)
 {
-    gather_record r;
-    memset(&r, 0, sizeof r);
+    gather_record r = { 0 };
     double start = now_ms();
     ck_assert_int_eq(cw_run(cancel_gather, &r, NULL), 0);
     ck_assert(now_ms() - start < backstop(3000));
@@ -346,8 +323,7 @@ static void *cancel_task_awaiting_gather(void *arg)
 
 START_TEST(test_cancel_task_awaiting_gather)
 {
-    gather_record r;
-    memset(&r, 0, sizeof r);
+    gather_record r = { 0 };
     double start = now_ms();
     ck_assert_int_eq(cw_run(cancel_task_awaiting_gather, &r, NULL), 0);
     ck_assert(now_ms() - start < backstop(3000));
@@ -386,8 +362,7 @@ static void *gather_with_cancelled_child(void *arg)
 
 START_TEST(test_cancelled_child_is_gather_error)
 {
-    gather_record r;
-    memset(&r, 0, sizeof r);
+    gather_record r = { 0 };
     r.rc = false;
     double start = now_ms();
     ck_assert_int_eq(cw_run(gather_with_cancelled_child, &r, NULL), 0);
@@ -403,8 +378,7 @@ END_TEST
 
 START_TEST(test_cancelled_child_in_slot_with_return_exceptions)
 {
-    gather_record r;
-    memset(&r, 0, sizeof r);
+    gather_record r = { 0 };
     r.rc = true;
     ck_assert_int_eq(cw_run(gather_with_cancelled_child, &r, NULL), 0);
     ck_assert_int_eq(r.rc, 0);
@@ -453,8 +427,7 @@ static void *gather_edges(void *arg)
 
 START_TEST(test_gather_edges)
 {
-    edge_record r;
-    memset(&r, 0, sizeof r);
+    edge_record r = { 0 };
     ck_assert_int_eq(cw_run(gather_edges, &r, NULL), 0);
     ck_assert_msg(r.zero_done, "gather of 0 futures should be already resolved");
     ck_assert_int_eq(r.zero_state, CW_RESOLVED);
@@ -489,8 +462,7 @@ static void *gather_plain(void *arg)
 
 START_TEST(test_gather_plain_futures)
 {
-    gather_record r;
-    memset(&r, 0, sizeof r);
+    gather_record r = { 0 };
     ck_assert_int_eq(cw_run(gather_plain, &r, NULL), 0);
     ck_assert_int_eq(r.rc, 0);
     ck_assert(r.slots_are_inputs);
@@ -535,8 +507,7 @@ static void *as_completed_order(void *arg)
 
 START_TEST(test_as_completed_order)
 {
-    ac_record r;
-    memset(&r, 0, sizeof r);
+    ac_record r = { 0 };
     ck_assert_int_eq(cw_run(as_completed_order, &r, NULL), 0);
     for (int i = 0; i < 3; i++)
         ck_assert_msg(r.rc[i] == 0, "next #%d should succeed, got %s", i, cw_error_name(r.rc[i]));
@@ -577,8 +548,7 @@ static void *as_completed_timeout(void *arg)
 
 START_TEST(test_as_completed_timeout)
 {
-    ac_record r;
-    memset(&r, 0, sizeof r);
+    ac_record r = { 0 };
     ck_assert_int_eq(cw_run(as_completed_timeout, &r, NULL), 0);
     ck_assert_int_eq(r.rc[0], 0);
     ck_assert(r.out[0] == r.tasks[0]);
@@ -638,8 +608,7 @@ static void *as_completed_retains(void *arg)
 
 START_TEST(test_as_completed_retains_futures)
 {
-    ac_record r;
-    memset(&r, 0, sizeof r);
+    ac_record r = { 0 };
     ck_assert_int_eq(cw_run(as_completed_retains, &r, NULL), 0);
     for (int i = 0; i < 3; i++) {
         ck_assert_int_eq(r.rc[i], 0);
@@ -747,8 +716,7 @@ static void wait_record_free(wait_record *r, int n)
 
 START_TEST(test_wait_all_completed)
 {
-    wait_record r;
-    memset(&r, 0, sizeof r);
+    wait_record r = { 0 };
     wait_jobs[0] = (job){ .ms = 150, .value = 1 };
     wait_jobs[1] = (job){ .ms = 50, .value = 2, .fail = CW_EHTTP };
     ck_assert_int_eq(cw_run(wait_all, &r, NULL), 0);
@@ -764,8 +732,7 @@ END_TEST
 
 START_TEST(test_wait_first_completed)
 {
-    wait_record r;
-    memset(&r, 0, sizeof r);
+    wait_record r = { 0 };
     wait_jobs[0] = (job){ .ms = 300, .value = 1 };
     wait_jobs[1] = (job){ .ms = 50, .value = 2 };
     wait_jobs[2] = (job){ .ms = 400, .value = 3 };
@@ -787,8 +754,7 @@ END_TEST
 
 START_TEST(test_wait_first_exception)
 {
-    wait_record r;
-    memset(&r, 0, sizeof r);
+    wait_record r = { 0 };
     wait_jobs[0] = (job){ .ms = 300, .value = 1 };
     wait_jobs[1] = (job){ .ms = 50, .value = 2, .fail = CW_EHTTP, .message = "boom" };
     wait_jobs[2] = (job){ .ms = 400, .value = 3 };
@@ -808,8 +774,7 @@ END_TEST
 
 START_TEST(test_wait_first_exception_without_failure)
 {
-    wait_record r;
-    memset(&r, 0, sizeof r);
+    wait_record r = { 0 };
     wait_jobs[0] = (job){ .ms = 150, .value = 1 };
     wait_jobs[1] = (job){ .ms = 50, .value = 2 };
     wait_jobs[2] = (job){ .ms = 100, .value = 3 };
@@ -825,8 +790,7 @@ END_TEST
 
 START_TEST(test_wait_timeout_cancels_nothing)
 {
-    wait_record r;
-    memset(&r, 0, sizeof r);
+    wait_record r = { 0 };
     wait_jobs[0] = (job){ .ms = 1000, .value = 1 };
     wait_jobs[1] = (job){ .ms = 50, .value = 2 };
     ck_assert_int_eq(cw_run(wait_timeout, &r, NULL), 0);
@@ -854,8 +818,7 @@ static void *wait_empty(void *arg)
 
 START_TEST(test_wait_empty_is_einval)
 {
-    wait_record r;
-    memset(&r, 0, sizeof r);
+    wait_record r = { 0 };
     ck_assert_int_eq(cw_run(wait_empty, &r, NULL), 0);
     ck_assert_int_eq(r.empty_rc, CW_EINVAL);
     ck_assert_int_eq(r.null_rc, CW_EINVAL);
@@ -905,9 +868,8 @@ static void *wait_requests(void *arg)
     wait_record *r = arg;
     cw_session *s;
     cw_session_open(&s, NULL);
-    char a[128], b[128];
-    r->tasks[0] = cw_session_get(s, cw_fixture_url(fx, "/delay/400", a, sizeof a));
-    r->tasks[1] = cw_session_get(s, cw_fixture_url(fx, "/delay/50", b, sizeof b));
+    r->tasks[0] = cw_session_get(s, url("/delay/400"));
+    r->tasks[1] = cw_session_get(s, url("/delay/50"));
     r->rc = cw_wait(r->tasks, 2, CW_FIRST_COMPLETED, 0, &r->sets);
     r->done_now[0] = cw_future_done(r->tasks[0]);
     r->later_rc[0] = cw_await(r->tasks[0]);
@@ -917,12 +879,10 @@ static void *wait_requests(void *arg)
 
 START_TEST(test_wait_on_requests)
 {
-    fx = cw_fixture_start(0);
-    ck_assert_ptr_nonnull(fx);
-    wait_record r;
-    memset(&r, 0, sizeof r);
+    server_setup();
+    wait_record r = { 0 };
     ck_assert_int_eq(cw_run(wait_requests, &r, NULL), 0);
-    cw_fixture_stop(fx);
+    server_teardown();
     ck_assert_int_eq(r.rc, 0);
     ck_assert_int_eq(r.sets.n_done, 1);
     ck_assert(r.sets.done[0] == r.tasks[1]);
@@ -938,8 +898,7 @@ int main(void)
 {
     Suite *s = suite_create("combine");
 
-    TCase *tc = tcase_create("gather");
-    tcase_set_timeout(tc, 10);
+    TCase *tc = add_case(s, "gather", 10, NULL, NULL);
     tcase_add_test(tc, test_gather_keeps_input_order);
     tcase_add_test(tc, test_gather_requests);
     tcase_add_test(tc, test_gather_fails_with_first_error_at_once);
@@ -950,18 +909,14 @@ int main(void)
     tcase_add_test(tc, test_cancelled_child_in_slot_with_return_exceptions);
     tcase_add_test(tc, test_gather_edges);
     tcase_add_test(tc, test_gather_plain_futures);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("as_completed");
-    tcase_set_timeout(tc, 10);
+    tc = add_case(s, "as_completed", 10, NULL, NULL);
     tcase_add_test(tc, test_as_completed_order);
     tcase_add_test(tc, test_as_completed_timeout);
     tcase_add_test(tc, test_as_completed_retains_futures);
     tcase_add_test(tc, test_as_completed_bad_arguments_and_cancel);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("wait");
-    tcase_set_timeout(tc, 10);
+    tc = add_case(s, "wait", 10, NULL, NULL);
     tcase_add_test(tc, test_wait_all_completed);
     tcase_add_test(tc, test_wait_first_completed);
     tcase_add_test(tc, test_wait_first_exception);
@@ -970,11 +925,6 @@ int main(void)
     tcase_add_test(tc, test_wait_empty_is_einval);
     tcase_add_test(tc, test_wait_first_completed_loop);
     tcase_add_test(tc, test_wait_on_requests);
-    suite_add_tcase(s, tc);
 
-    SRunner *runner = srunner_create(s);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed != 0;
+    return run_suite(s);
 }

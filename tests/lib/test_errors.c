@@ -5,29 +5,11 @@
  */
 #include "cw.h"
 #include "cw_fixture.h"
+#include "support.h"
 
-#include <arpa/inet.h>
 #include <check.h>
-#include <netinet/in.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-static cw_fixture *fx;
-
-static void setup(void)
-{
-    fx = cw_fixture_start(0);
-    ck_assert_msg(fx != NULL, "the fixture server should start");
-}
-
-static void teardown(void)
-{
-    cw_fixture_stop(fx);
-    fx = NULL;
-}
 
 /** One GET and how it ended. */
 typedef struct outcome {
@@ -51,9 +33,7 @@ static void *get_outcome(void *arg)
     cw_session *s;
     if (cw_session_open(&s, &opts) < 0)
         return cw_fail(CW_EFAILED, "session open failed");
-    char buf[256];
-    const char *u = o->url ? o->url : cw_fixture_url(fx, o->path, buf, sizeof buf);
-    cw_future *f = cw_session_get(s, u);
+    cw_future *f = cw_session_get(s, o->url ? o->url : url(o->path));
     if (f == NULL) {
         cw_session_close(s);
         return cw_fail(CW_EFAILED, "cw_session_get returned NULL");
@@ -139,23 +119,10 @@ END_TEST
 
 /* ------------------------------------------------------------ transfer errors */
 
-/** A loopback port nothing listens on: bind one, read its number, close it. */
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 START_TEST(test_connection_refused)
 {
     char u[128];
-    snprintf(u, sizeof u, "http://127.0.0.1:%d/get", free_port());
+    snprintf(u, sizeof u, "http://127.0.0.1:%d/get", refused_port());
     outcome o = { .url = u };
     run_outcome(&o);
     ck_assert_msg(o.rc == CW_ECONNREFUSED, "a closed port should give CW_ECONNREFUSED, got %s (%s)",
@@ -282,9 +249,7 @@ int main(void)
 {
     Suite *s = suite_create("errors");
 
-    TCase *tc = tcase_create("http");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 15);
+    TCase *tc = add_case(s, "http", 15, server_setup, server_teardown);
     tcase_add_test(tc, test_malformed_urls);
     tcase_add_test(tc, test_unsupported_scheme);
     tcase_add_test(tc, test_null_url_is_failed_future);
@@ -292,18 +257,11 @@ int main(void)
     tcase_add_test(tc, test_connection_reset);
     tcase_add_test(tc, test_body_too_big);
     tcase_add_test(tc, test_http_error_statuses_are_results);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("codes");
-    tcase_set_timeout(tc, 10);
+    tc = add_case(s, "codes", 10, NULL, NULL);
     tcase_add_test(tc, test_strerror_every_code);
     tcase_add_test(tc, test_error_names);
     tcase_add_test(tc, test_fail_message_reaches_awaiter);
-    suite_add_tcase(s, tc);
 
-    SRunner *runner = srunner_create(s);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed != 0;
+    return run_suite(s);
 }

@@ -2,10 +2,11 @@
  * @file test_fixture.c
  * @brief Tests of the fixture server, spoken to with plain libcurl and raw sockets.
  *
- * Each test starts its own server (setup) and stops it (teardown), so the
- * tests also work in Check's fork mode.
+ * Each test starts its own server (server_setup) and stops it (server_teardown),
+ * so the tests also work in Check's fork mode.
  */
 #include "cw_fixture.h"
+#include "support.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -18,29 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
-
-static cw_fixture *fx;
-
-static void setup(void)
-{
-    fx = cw_fixture_start(0);
-    ck_assert_msg(fx != NULL, "the fixture server should start on a free port");
-}
-
-static void teardown(void)
-{
-    cw_fixture_stop(fx);
-    fx = NULL;
-}
-
-static double now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
 
 /* ------------------------------------------------------------ libcurl helpers */
 
@@ -77,9 +56,8 @@ static void reply_free(reply *r)
 /** Point @p h at @p path on the server and collect into @p r. */
 static void prepare(CURL *h, const char *path, reply *r)
 {
-    char url[256];
     memset(r, 0, sizeof *r);
-    curl_easy_setopt(h, CURLOPT_URL, cw_fixture_url(fx, path, url, sizeof url));
+    curl_easy_setopt(h, CURLOPT_URL, url(path));
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
@@ -131,12 +109,18 @@ static reply get(const char *path)
     return request(NULL, path, NULL, 0, NULL);
 }
 
-/** Run @p n prepared easy handles at once until all finish; each result goes into @p codes. */
-static void perform_together(CURL **handles, int n, CURLcode *codes)
+/** GET @p path on @p n fresh handles at once until all finish; replies go into @p r (free them), results
+ *  into @p codes. */
+static void get_together(const char *path, int n, reply *r, CURLcode *codes)
 {
+    CURL *handles[16];
+    ck_assert_msg(n <= 16, "at most 16 requests at once");
     CURLM *m = curl_multi_init();
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
+        handles[i] = curl_easy_init();
+        prepare(handles[i], path, &r[i]);
         curl_multi_add_handle(m, handles[i]);
+    }
     int running = n;
     while (running > 0) {
         curl_multi_perform(m, &running);
@@ -150,19 +134,12 @@ static void perform_together(CURL **handles, int n, CURLcode *codes)
             if (msg->msg == CURLMSG_DONE && msg->easy_handle == handles[i])
                 codes[i] = msg->data.result;
     }
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         curl_multi_remove_handle(m, handles[i]);
+        finish(handles[i], &r[i]);
+        curl_easy_cleanup(handles[i]);
+    }
     curl_multi_cleanup(m);
-}
-
-/** Wait (at most 3 s) until the server counts @p open open connections; return the last count seen. */
-static long wait_for_open(long open)
-{
-    double until = now_ms() + 3000;
-    long seen;
-    while ((seen = cw_fixture_stats_get(fx).open) != open && now_ms() < until)
-        usleep(5000);
-    return seen;
 }
 
 /* ------------------------------------------------------------ raw socket helpers */
@@ -264,22 +241,15 @@ END_TEST
 START_TEST(test_delays_overlap)
 {
     enum { N = 10 };
-    CURL *h[N];
     reply r[N];
     CURLcode codes[N];
     cw_fixture_stats_reset(fx);
-    for (int i = 0; i < N; i++) {
-        h[i] = curl_easy_init();
-        prepare(h[i], "/delay/300", &r[i]);
-    }
     double start = now_ms();
-    perform_together(h, N, codes);
+    get_together("/delay/300", N, r, codes);
     double took = now_ms() - start;
     for (int i = 0; i < N; i++) {
-        finish(h[i], &r[i]);
         ck_assert_msg(codes[i] == CURLE_OK && r[i].status == 200, "delay %d should give 200", i);
         reply_free(&r[i]);
-        curl_easy_cleanup(h[i]);
     }
     cw_fixture_stats s = cw_fixture_stats_get(fx);
     ck_assert_msg(s.max_open == N, "the server should have held %d connections at once, saw %ld", N, s.max_open);
@@ -362,8 +332,8 @@ START_TEST(test_stall_times_out)
     ck_assert_msg(r.rc == CURLE_OPERATION_TIMEDOUT, "/stall should time out, got: %s", curl_easy_strerror(r.rc));
     ck_assert_msg(r.len == 0, "/stall should send nothing");
     reply_free(&r);
-    long open = wait_for_open(0);
-    ck_assert_msg(open == 0, "the server should notice the client left (open 0), open is %ld", open);
+    ck_assert_msg(wait_open(0, 3000), "the server should notice the client left (open 0), open is %ld",
+                  cw_fixture_stats_get(fx).open);
 }
 END_TEST
 
@@ -382,7 +352,7 @@ START_TEST(test_reset_is_an_error)
     ck_assert_msg(r.rc == CURLE_RECV_ERROR, "/reset should end in a receive error (connection reset), got: %s",
                   curl_easy_strerror(r.rc));
     reply_free(&r);
-    ck_assert_int_eq(wait_for_open(0), 0);
+    ck_assert(wait_open(0, 3000));
 }
 END_TEST
 
@@ -460,7 +430,7 @@ START_TEST(test_keep_alive_reuse)
                   "open 1; got accepted %ld, requests %ld, open %ld",
                   s.accepted, s.requests, s.open);
     curl_easy_cleanup(h);
-    ck_assert_int_eq(wait_for_open(0), 0);
+    ck_assert(wait_open(0, 3000));
 }
 END_TEST
 
@@ -475,7 +445,7 @@ START_TEST(test_connection_close_is_respected)
         ck_assert_msg(r.rc == CURLE_OK && r.status == 200, "GET /get %d should succeed", i);
         reply_free(&r);
     }
-    ck_assert_msg(wait_for_open(0) == 0, "the server should close a 'Connection: close' connection");
+    ck_assert_msg(wait_open(0, 3000), "the server should close a 'Connection: close' connection");
     ck_assert_int_eq(cw_fixture_stats_get(fx).accepted, 2);
     curl_easy_cleanup(h);
     curl_slist_free_all(headers);
@@ -512,20 +482,13 @@ END_TEST
 START_TEST(test_max_open)
 {
     enum { N = 5 };
-    CURL *h[N];
     reply r[N];
     CURLcode codes[N];
     cw_fixture_stats_reset(fx);
-    for (int i = 0; i < N; i++) {
-        h[i] = curl_easy_init();
-        prepare(h[i], "/delay/200", &r[i]);
-    }
-    perform_together(h, N, codes);
-    for (int i = 0; i < N; i++) {
+    get_together("/delay/200", N, r, codes);
+    for (int i = 0; i < N; i++)
         reply_free(&r[i]);
-        curl_easy_cleanup(h[i]);
-    }
-    ck_assert_int_eq(wait_for_open(0), 0);
+    ck_assert(wait_open(0, 3000));
     cw_fixture_stats s = cw_fixture_stats_get(fx);
     ck_assert_msg(s.accepted == N && s.max_open == N && s.requests == N,
                   "five requests at once: want accepted 5, max_open 5, requests 5; got %ld, %ld, %ld", s.accepted,
@@ -557,7 +520,7 @@ START_TEST(test_many_connections)
     ck_assert_msg(s.accepted == N && s.max_open == N && s.requests == N,
                   "want accepted, max_open and requests all %d; got %ld, %ld, %ld", N, s.accepted, s.max_open,
                   s.requests);
-    ck_assert_int_eq(wait_for_open(0), 0);
+    ck_assert(wait_open(0, 3000));
 }
 END_TEST
 
@@ -664,7 +627,7 @@ START_TEST(test_slow_headers_are_dropped)
     ck_assert_msg(closed, "a client trickling its headers should be dropped within 20 s; %zu bytes sent", sent);
     ck_assert_msg(took > 5000, "it should be the 10 s header timeout that drops it, not something sooner (%.0f ms)",
                   took);
-    ck_assert_int_eq(wait_for_open(0), 0);
+    ck_assert(wait_open(0, 3000));
 }
 END_TEST
 
@@ -791,9 +754,7 @@ int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     Suite *s = suite_create("fixture");
-    TCase *tc = tcase_create("server");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 30);
+    TCase *tc = add_case(s, "server", 30, server_setup, server_teardown);
     tcase_add_test(tc, test_get);
     tcase_add_test(tc, test_delay);
     tcase_add_test(tc, test_delays_overlap);
@@ -820,12 +781,8 @@ int main(void)
     tcase_add_test(tc, test_start_on_a_busy_port_fails);
     tcase_add_test(tc, test_url);
     tcase_add_test(tc, test_for_demo);
-    suite_add_tcase(s, tc);
 
-    SRunner *runner = srunner_create(s);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
+    int failed = run_suite(s);
     curl_global_cleanup();
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return failed;
 }

@@ -6,6 +6,7 @@
  * inside cw_run() and record what they saw in a struct that is checked after.
  */
 #include "cw.h"
+#include "support.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -382,8 +383,7 @@ static void *resolve_later(void *arg)
 
 START_TEST(test_await_wakes_every_awaiter)
 {
-    await_record r;
-    memset(&r, 0, sizeof r);
+    await_record r = { 0 };
     ck_assert_int_eq(cw_run(resolve_later, &r, NULL), 0);
     ck_assert_msg(r.woken == 3, "all three awaiters should wake, %d did", r.woken);
     for (int i = 0; i < 3; i++) {
@@ -398,8 +398,9 @@ START_TEST(test_await_wakes_every_awaiter)
 }
 END_TEST
 
-/* A future failed from another task wakes its awaiter with the code. */
+/* A future failed (or cancelled) from another task wakes its awaiter with the code. */
 typedef struct fail_record {
+    bool cancel; /* cancel the future instead of failing it */
     cw_future *f;
     int rc;
     int state;
@@ -413,13 +414,16 @@ static void *await_it(void *arg)
     return NULL;
 }
 
-static void *fail_later(void *arg)
+static void *finish_later(void *arg)
 {
     fail_record *r = arg;
     r->f = cw_future_new();
     cw_future *t = cw_spawn(await_it, r);
     cw_sleep(10);
-    cw_future_fail(r->f, CW_ETOOBIG, "too big");
+    if (r->cancel)
+        cw_future_cancel(r->f);
+    else
+        cw_future_fail(r->f, CW_ETOOBIG, "too big");
     cw_await(t);
     cw_future_release(t);
     cw_future_release(r->f);
@@ -428,30 +432,17 @@ static void *fail_later(void *arg)
 
 START_TEST(test_await_failed_future)
 {
-    fail_record r = { 0 };
-    ck_assert_int_eq(cw_run(fail_later, &r, NULL), 0);
+    fail_record r = { .cancel = false };
+    ck_assert_int_eq(cw_run(finish_later, &r, NULL), 0);
     ck_assert_int_eq(r.rc, CW_ETOOBIG);
     ck_assert_int_eq(r.state, CW_FAILED);
 }
 END_TEST
 
-static void *cancel_later(void *arg)
-{
-    fail_record *r = arg;
-    r->f = cw_future_new();
-    cw_future *t = cw_spawn(await_it, r);
-    cw_sleep(10);
-    cw_future_cancel(r->f);
-    cw_await(t);
-    cw_future_release(t);
-    cw_future_release(r->f);
-    return NULL;
-}
-
 START_TEST(test_await_cancelled_future)
 {
-    fail_record r = { 0 };
-    ck_assert_int_eq(cw_run(cancel_later, &r, NULL), 0);
+    fail_record r = { .cancel = true };
+    ck_assert_int_eq(cw_run(finish_later, &r, NULL), 0);
     ck_assert_int_eq(r.rc, CW_ECANCELLED);
     ck_assert_int_eq(r.state, CW_CANCELLED);
 }
@@ -461,8 +452,7 @@ int main(void)
 {
     Suite *s = suite_create("future");
 
-    TCase *tc = tcase_create("states");
-    tcase_set_timeout(tc, 10);
+    TCase *tc = add_case(s, "states", 10, NULL, NULL);
     tcase_add_test(tc, test_new_future_is_pending);
     tcase_add_test(tc, test_resolve_sets_result);
     tcase_add_test(tc, test_resolve_twice_gives_edone_and_frees_second);
@@ -473,33 +463,22 @@ int main(void)
     tcase_add_test(tc, test_finish_only_once);
     tcase_add_test(tc, test_cancel_pending_future);
     tcase_add_test(tc, test_null_arguments);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("callbacks");
-    tcase_set_timeout(tc, 10);
+    tc = add_case(s, "callbacks", 10, NULL, NULL);
     tcase_add_test(tc, test_done_callbacks_run_in_order_at_completion);
     tcase_add_test(tc, test_done_callbacks_run_on_fail_and_cancel);
     tcase_add_test(tc, test_done_callback_immediate_when_done);
     tcase_add_test(tc, test_remove_done);
     tcase_add_test(tc, test_callback_may_release_future);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("references");
-    tcase_set_timeout(tc, 10);
+    tc = add_case(s, "references", 10, NULL, NULL);
     tcase_add_test(tc, test_retain_release);
     tcase_add_test(tc, test_release_all_skips_null);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("await");
-    tcase_set_timeout(tc, 10);
+    tc = add_case(s, "await", 10, NULL, NULL);
     tcase_add_test(tc, test_await_wakes_every_awaiter);
     tcase_add_test(tc, test_await_failed_future);
     tcase_add_test(tc, test_await_cancelled_future);
-    suite_add_tcase(s, tc);
 
-    SRunner *runner = srunner_create(s);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed != 0;
+    return run_suite(s);
 }

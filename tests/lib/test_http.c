@@ -8,72 +8,12 @@
  */
 #include "cw.h"
 #include "cw_fixture.h"
+#include "support.h"
 
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static cw_fixture *fx;
-
-static void setup(void)
-{
-    fx = cw_fixture_start(0);
-    ck_assert_msg(fx != NULL, "the fixture server should start");
-}
-
-static void teardown(void)
-{
-    cw_fixture_stop(fx);
-    fx = NULL;
-}
-
-static double now_ms(void)
-{
-    return cw_now_us() / 1000.0;
-}
-
-/** A generous time limit, stretched by CW_TIMEOUT_SCALE when running under valgrind or sanitizers. */
-static double backstop(double ms)
-{
-    const char *scale = getenv("CW_TIMEOUT_SCALE");
-    double factor = scale ? atof(scale) : 1.0;
-    return ms * (factor > 1.0 ? factor : 1.0);
-}
-
-static char *url(const char *path)
-{
-    static char buf[8][256];
-    static int next;
-    char *out = buf[next++ % 8];
-    return cw_fixture_url(fx, path, out, sizeof buf[0]);
-}
-
-/** Inside a task: sleep until the server has @p open connections open, or give up after @p backstop_ms. */
-static bool await_open(long open, double backstop_ms)
-{
-    double start = now_ms();
-    while (cw_fixture_stats_get(fx).open != open) {
-        if (now_ms() - start > backstop(backstop_ms))
-            return false;
-        cw_sleep(10);
-    }
-    return true;
-}
-
-/** Outside the loop: the same, with a plain sleep. */
-static bool wait_open(long open, double backstop_ms)
-{
-    double start = now_ms();
-    struct timespec ts = { 0, 10 * 1000 * 1000 };
-    while (cw_fixture_stats_get(fx).open != open) {
-        if (now_ms() - start > backstop(backstop_ms))
-            return false;
-        nanosleep(&ts, NULL);
-    }
-    return true;
-}
 
 /* ------------------------------------------------------------ one request */
 
@@ -133,8 +73,7 @@ static void *get_one(void *arg)
 
 START_TEST(test_get_returns_response)
 {
-    get_record r;
-    memset(&r, 0, sizeof r);
+    get_record r = { 0 };
     ck_assert_int_eq(cw_run(get_one, &r, NULL), 0);
     ck_assert_msg(r.rc == 0, "GET /get should succeed, got %s", cw_error_name(r.rc));
     ck_assert_int_eq(r.status, 200);
@@ -211,8 +150,7 @@ static void *all_methods(void *arg)
 
 START_TEST(test_get_post_put_delete)
 {
-    methods_record r;
-    memset(&r, 0, sizeof r);
+    methods_record r = { 0 };
     ck_assert_int_eq(cw_run(all_methods, &r, NULL), 0);
     for (int i = 0; i < 6; i++) {
         ck_assert_msg(r.rc[i] == 0, "request %d failed: %s", i, cw_error_name(r.rc[i]));
@@ -443,8 +381,7 @@ static void *close_in_flight(void *arg)
 
 START_TEST(test_close_with_requests_in_flight)
 {
-    close_record r;
-    memset(&r, 0, sizeof r);
+    close_record r = { 0 };
     double start = now_ms();
     ck_assert_int_eq(cw_run(close_in_flight, &r, NULL), 0);
     ck_assert_msg(r.all_open, "the 10 requests should be in flight, the server saw %ld", r.open_before_close);
@@ -482,8 +419,7 @@ static void *close_with_queue(void *arg)
 
 START_TEST(test_close_with_queued_requests)
 {
-    close_record r;
-    memset(&r, 0, sizeof r);
+    close_record r = { 0 };
     ck_assert_int_eq(cw_run(close_with_queue, &r, NULL), 0);
     ck_assert(r.all_open);
     ck_assert_msg(r.open_before_close == 2, "limit 2: %ld connections open", r.open_before_close);
@@ -513,8 +449,7 @@ static void *close_idle(void *arg)
 
 START_TEST(test_close_idle_session_closes_connections)
 {
-    close_record r;
-    memset(&r, 0, sizeof r);
+    close_record r = { 0 };
     ck_assert_int_eq(cw_run(close_idle, &r, NULL), 0);
     ck_assert_msg(r.open_before_close >= 1, "idle connections should stay open (keep-alive) until the session closes");
     ck_assert_int_eq(r.close_rc, 0);
@@ -538,8 +473,7 @@ static void *leave_session_open(void *arg)
 
 START_TEST(test_run_closes_leftover_session)
 {
-    close_record r;
-    memset(&r, 0, sizeof r);
+    close_record r = { 0 };
     ck_assert_int_eq(cw_run(leave_session_open, &r, NULL), 0);
     ck_assert(r.all_open);
     ck_assert_msg(wait_open(0, 2000), "cw_run should close a session left open, server still sees %ld open",
@@ -737,18 +671,13 @@ int main(void)
 {
     Suite *s = suite_create("http");
 
-    TCase *tc = tcase_create("requests");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 15);
+    TCase *tc = add_case(s, "requests", 15, server_setup, server_teardown);
     tcase_add_test(tc, test_get_returns_response);
     tcase_add_test(tc, test_options_default);
     tcase_add_test(tc, test_get_post_put_delete);
     tcase_add_test(tc, test_released_request_keeps_running);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("pool");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 15);
+    tc = add_case(s, "pool", 15, server_setup, server_teardown);
     tcase_add_test(tc, test_limit_caps_open_connections);
     tcase_add_test(tc, test_limit_per_host);
     tcase_add_test(tc, test_default_limit_100);
@@ -757,29 +686,18 @@ int main(void)
     tcase_add_test(tc, test_negative_limit_einval);
     tcase_add_test(tc, test_session_bad_arguments);
     tcase_add_test(tc, test_keep_alive_reuses_connection);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("close");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 15);
+    tc = add_case(s, "close", 15, server_setup, server_teardown);
     tcase_add_test(tc, test_close_with_requests_in_flight);
     tcase_add_test(tc, test_close_with_queued_requests);
     tcase_add_test(tc, test_close_idle_session_closes_connections);
     tcase_add_test(tc, test_run_closes_leftover_session);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("cancel");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 15);
+    tc = add_case(s, "cancel", 15, server_setup, server_teardown);
     tcase_add_test(tc, test_cancel_task_awaiting_stall);
     tcase_add_test(tc, test_cancel_task_awaiting_delay);
     tcase_add_test(tc, test_cancel_request_directly);
     tcase_add_test(tc, test_cancel_queued_request);
-    suite_add_tcase(s, tc);
 
-    SRunner *runner = srunner_create(s);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed != 0;
+    return run_suite(s);
 }

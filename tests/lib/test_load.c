@@ -18,6 +18,7 @@
  */
 #include "cw.h"
 #include "cw_fixture.h"
+#include "support.h"
 
 #include <check.h>
 #include <errno.h>
@@ -62,16 +63,16 @@ static void server_start(void)
     if (server_pid == 0) {
         close(port_pipe[0]);
         close(stop_pipe[1]);
-        cw_fixture *fx = cw_fixture_start(0); /* raises this process's open-file limit too */
-        int port = fx ? cw_fixture_port(fx) : -1;
+        cw_fixture *server = cw_fixture_start(0); /* raises this process's open-file limit too */
+        int port = server ? cw_fixture_port(server) : -1;
         if (write(port_pipe[1], &port, sizeof port) != sizeof port)
             _exit(1);
         close(port_pipe[1]);
         char byte;
         while (read(stop_pipe[0], &byte, 1) > 0) /* EOF: the test is over (or died) */
             ;
-        cw_fixture_stop(fx);
-        _exit(fx ? 0 : 1);
+        cw_fixture_stop(server);
+        _exit(server ? 0 : 1);
     }
     close(port_pipe[1]);
     close(stop_pipe[0]);
@@ -102,7 +103,7 @@ static void teardown(void)
     }
 }
 
-static char *url(const char *path, char *out, size_t size)
+static char *server_url(const char *path, char *out, size_t size)
 {
     snprintf(out, size, "http://127.0.0.1:%d%s", server_port, path);
     return out;
@@ -118,7 +119,7 @@ typedef struct stats {
 static bool stats_get(cw_session *s, stats *out)
 {
     char buf[128];
-    cw_future *f = cw_session_get(s, url("/stats", buf, sizeof buf));
+    cw_future *f = cw_session_get(s, server_url("/stats", buf, sizeof buf));
     bool ok = cw_await(f) == 0 && cw_response_of(f)->status == 200 &&
               sscanf(cw_response_of(f)->body, "{\"accepted\": %ld, \"open\": %ld, \"max_open\": %ld, \"requests\": %ld",
                      &out->accepted, &out->open, &out->max_open, &out->requests) == 4;
@@ -162,15 +163,15 @@ static void *run_load(void *arg)
 
     char path[64], buf[128];
     snprintf(path, sizeof path, "/delay/%lu", l->delay_ms);
-    url(path, buf, sizeof buf);
+    server_url(path, buf, sizeof buf);
     cw_future **reqs = calloc((size_t) l->n, sizeof *reqs);
     uint64_t start = cw_now_us();
     for (int i = 0; i < l->n; i++)
         reqs[i] = cw_session_get(s, buf);
 
     /* Every connection is accepted before any answer is back: then all N were in flight at once. */
-    uint64_t backstop = start + (uint64_t) (l->delay_ms + 60000) * 1000;
-    while (l->stats_ok && cw_now_us() < backstop) {
+    uint64_t backstop_us = start + (uint64_t) (l->delay_ms + 60000) * 1000;
+    while (l->stats_ok && cw_now_us() < backstop_us) {
         l->stats_ok = stats_get(watch, &st);
         int done = 0;
         for (int i = 0; i < l->n; i++)
@@ -262,7 +263,7 @@ static void *run_low(void *arg)
     if (cw_session_open(&s, &o) < 0)
         return cw_fail(CW_EFAILED, "session open failed");
     char buf[128];
-    url("/delay/300", buf, sizeof buf);
+    server_url("/delay/300", buf, sizeof buf);
     cw_future *reqs[LOW_REQUESTS];
     for (int i = 0; i < LOW_REQUESTS; i++)
         reqs[i] = cw_session_get(s, buf);
@@ -284,7 +285,7 @@ static void *run_low(void *arg)
 
     /* The failures freed nothing for good: a new session works again. */
     cw_session_open(&s, NULL);
-    cw_future *again = cw_session_get(s, url("/get", buf, sizeof buf));
+    cw_future *again = cw_session_get(s, server_url("/get", buf, sizeof buf));
     r->after_rc = cw_await(again);
     cw_future_release(again);
     cw_session_close(s);
@@ -353,16 +354,9 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("load");
-    TCase *tc = tcase_create("load");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
+    TCase *tc = add_case(s, "load", 120, setup, teardown);
     tcase_add_test(tc, test_many_in_flight);
     tcase_add_test(tc, test_too_few_descriptors);
-    suite_add_tcase(s, tc);
 
-    SRunner *runner = srunner_create(s);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed != 0;
+    return run_suite(s);
 }

@@ -10,6 +10,7 @@
  */
 #include "cw.h"
 #include "cw_fixture.h"
+#include "support.h"
 
 #include <check.h>
 #include <stdbool.h>
@@ -21,20 +22,6 @@
 
 /* A leak of one small future per item would be 100+ bytes x 1800 items; allow far less. */
 #define GROWTH_LIMIT (96 * 1024)
-
-static cw_fixture *fx;
-
-static void setup(void)
-{
-    fx = cw_fixture_start(0);
-    ck_assert_msg(fx != NULL, "the fixture server should start");
-}
-
-static void teardown(void)
-{
-    cw_fixture_stop(fx);
-    fx = NULL;
-}
 
 static size_t heap_in_use(void)
 {
@@ -202,9 +189,7 @@ static void *many_failures(void *arg)
     load *l = arg;
     cw_session *s;
     cw_session_open(&s, NULL);
-    char status[128], stall[128];
-    cw_fixture_url(fx, "/status/500", status, sizeof status);
-    cw_fixture_url(fx, "/stall", stall, sizeof stall);
+    const char *status = url("/status/500"), *stall = url("/stall");
     cw_timeouts quick = { .total_ms = 5 };
     for (int i = 0; i < l->total; i++) {
         cw_future *fs[3] = { cw_session_get(s, "python://bad"), cw_session_get(s, status), NULL };
@@ -235,18 +220,11 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("memory");
-    TCase *tc = tcase_create("bounded");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 60);
+    TCase *tc = add_case(s, "bounded", 60, server_setup, server_teardown);
     tcase_add_test(tc, test_2000_requests_released_as_they_finish);
     tcase_add_test(tc, test_many_tasks_released);
     tcase_add_test(tc, test_many_combinators_released);
     tcase_add_test(tc, test_failed_requests_released);
-    suite_add_tcase(s, tc);
 
-    SRunner *runner = srunner_create(s);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed != 0;
+    return run_suite(s);
 }

@@ -6,26 +6,13 @@
  * returns. Times are only checked as ordering or generous backstops.
  */
 #include "cw.h"
+#include "support.h"
 
 #include <check.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now_ms(void)
-{
-    return cw_now_us() / 1000.0;
-}
-
-/** A generous time limit, stretched by CW_TIMEOUT_SCALE when running under valgrind or sanitizers. */
-static double backstop(double ms)
-{
-    const char *scale = getenv("CW_TIMEOUT_SCALE");
-    double factor = scale ? atof(scale) : 1.0;
-    return ms * (factor > 1.0 ? factor : 1.0);
-}
 
 /* ------------------------------------------------------------ run */
 
@@ -175,8 +162,7 @@ static void *await_timer(void *arg)
 
 START_TEST(test_calls_in_loop_callback_are_enotask)
 {
-    in_callback c;
-    memset(&c, 0, sizeof c);
+    in_callback c = { 0 };
     ck_assert_int_eq(cw_run(await_timer, &c, NULL), 0);
     ck_assert_ptr_null(c.current);
     ck_assert_int_eq(c.sleep_rc, CW_ENOTASK);
@@ -269,8 +255,7 @@ static void *spawn_three(void *arg)
 
 START_TEST(test_spawn_starts_later)
 {
-    spawn_record r;
-    memset(&r, 0, sizeof r);
+    spawn_record r = { 0 };
     rec = &r;
     ck_assert_int_eq(cw_run(spawn_three, NULL, NULL), 0);
     ck_assert_msg(r.ran_right_after_spawn == 0, "no task may start inside cw_spawn(), %d did",
@@ -303,8 +288,7 @@ static void *spawn_then_await(void *arg)
 
 START_TEST(test_spawn_then_await)
 {
-    spawn_record r;
-    memset(&r, 0, sizeof r);
+    spawn_record r = { 0 };
     rec = &r;
     ck_assert_int_eq(cw_run(spawn_then_await, NULL, NULL), 0);
     ck_assert_int_eq(r.ran_right_after_spawn, 0);
@@ -351,8 +335,7 @@ static void *await_failing(void *arg)
 
 START_TEST(test_task_failure_reaches_awaiter)
 {
-    fail_record r;
-    memset(&r, 0, sizeof r);
+    fail_record r = { 0 };
     ck_assert_int_eq(cw_run(await_failing, &r, NULL), 0);
     ck_assert_int_eq(r.rc, CW_ECONNREFUSED);
     ck_assert_int_eq(r.state, CW_FAILED);
@@ -494,17 +477,24 @@ static void *sleep_then_return(void *arg)
     return NULL;
 }
 
+/** Inside a task: spawn @p fn(r), let it start, cancel it and await it; the caller releases the task. */
+static cw_future *spawn_then_cancel(cw_task_fn fn, cancel_record *r)
+{
+    cw_future *t = cw_spawn(fn, r);
+    cw_sleep(10);
+    r->cancel_rc = cw_future_cancel(t);
+    r->await_rc = cw_await(t);
+    r->state = cw_future_state(t);
+    return t;
+}
+
 static cw_task_fn cancel_target;
 
 static void *cancel_sleeper(void *arg)
 {
     cancel_record *r = arg;
     double start = now_ms();
-    cw_future *t = cw_spawn(cancel_target, r);
-    cw_sleep(10);
-    r->cancel_rc = cw_future_cancel(t);
-    r->await_rc = cw_await(t);
-    r->state = cw_future_state(t);
+    cw_future *t = spawn_then_cancel(cancel_target, r);
     r->elapsed = now_ms() - start;
     r->second_cancel_rc = cw_future_cancel(t);
     cw_future_release(t);
@@ -527,8 +517,7 @@ static void check_cancelled_sleeper(const cancel_record *r)
 
 START_TEST(test_cancel_sleeping_task_passing_error_on)
 {
-    cancel_record r;
-    memset(&r, 0, sizeof r);
+    cancel_record r = { 0 };
     cancel_target = sleep_then_pass_error;
     ck_assert_int_eq(cw_run(cancel_sleeper, &r, NULL), 0);
     check_cancelled_sleeper(&r);
@@ -537,8 +526,7 @@ END_TEST
 
 START_TEST(test_cancel_sleeping_task_returning)
 {
-    cancel_record r;
-    memset(&r, 0, sizeof r);
+    cancel_record r = { 0 };
     cancel_target = sleep_then_return;
     ck_assert_int_eq(cw_run(cancel_sleeper, &r, NULL), 0);
     check_cancelled_sleeper(&r);
@@ -558,8 +546,7 @@ static void *cancel_before_start(void *arg)
 
 START_TEST(test_cancel_task_before_it_starts)
 {
-    cancel_record r;
-    memset(&r, 0, sizeof r);
+    cancel_record r = { 0 };
     double start = now_ms();
     ck_assert_int_eq(cw_run(cancel_before_start, &r, NULL), 0);
     ck_assert_int_eq(r.cancel_rc, 0);
@@ -584,8 +571,7 @@ static void *cancel_finished(void *arg)
 
 START_TEST(test_cancel_finished_task_changes_nothing)
 {
-    cancel_record r;
-    memset(&r, 0, sizeof r);
+    cancel_record r = { 0 };
     ck_assert_int_eq(cw_run(cancel_finished, &r, NULL), 0);
     ck_assert_int_eq(r.cancel_rc, CW_EDONE);
     ck_assert_int_eq(r.state, CW_RESOLVED);
@@ -607,21 +593,15 @@ static void *cancel_awaiting_task(void *arg)
 {
     cancel_record *r = arg;
     r->awaited = cw_future_new();
-    cw_future *t = cw_spawn(await_given, r);
-    cw_sleep(10);
-    r->cancel_rc = cw_future_cancel(t);
-    r->await_rc = cw_await(t);
-    r->state = cw_future_state(t);
+    cw_future_release(spawn_then_cancel(await_given, r));
     r->awaited_state = cw_future_state(r->awaited);
-    cw_future_release(t);
     cw_future_release(r->awaited);
     return NULL;
 }
 
 START_TEST(test_cancel_task_cancels_awaited_future)
 {
-    cancel_record r;
-    memset(&r, 0, sizeof r);
+    cancel_record r = { 0 };
     ck_assert_int_eq(cw_run(cancel_awaiting_task, &r, NULL), 0);
     ck_assert(r.started);
     ck_assert_int_eq(r.inner_rc, CW_ECANCELLED);
@@ -645,20 +625,13 @@ static void *outer_awaits_inner(void *arg)
 
 static void *cancel_outer(void *arg)
 {
-    cancel_record *r = arg;
-    cw_future *t = cw_spawn(outer_awaits_inner, r);
-    cw_sleep(10);
-    r->cancel_rc = cw_future_cancel(t);
-    r->await_rc = cw_await(t);
-    r->state = cw_future_state(t);
-    cw_future_release(t);
+    cw_future_release(spawn_then_cancel(outer_awaits_inner, arg));
     return NULL;
 }
 
 START_TEST(test_cancel_propagates_to_awaited_task)
 {
-    cancel_record r;
-    memset(&r, 0, sizeof r);
+    cancel_record r = { 0 };
     double start = now_ms();
     ck_assert_int_eq(cw_run(cancel_outer, &r, NULL), 0);
     ck_assert(now_ms() - start < backstop(5000));
@@ -697,8 +670,7 @@ static void *cancel_ready_task(void *arg)
 
 START_TEST(test_cancel_ready_task_seen_at_next_await)
 {
-    cancel_record r;
-    memset(&r, 0, sizeof r);
+    cancel_record r = { 0 };
     double start = now_ms();
     ck_assert_int_eq(cw_run(cancel_ready_task, &r, NULL), 0);
     ck_assert(now_ms() - start < backstop(5000));
@@ -723,20 +695,13 @@ static void *cleanup_after_cancel(void *arg)
 
 static void *cancel_cleaner(void *arg)
 {
-    cancel_record *r = arg;
-    cw_future *t = cw_spawn(cleanup_after_cancel, r);
-    cw_sleep(10);
-    cw_future_cancel(t);
-    r->await_rc = cw_await(t);
-    r->state = cw_future_state(t);
-    cw_future_release(t);
+    cw_future_release(spawn_then_cancel(cleanup_after_cancel, arg));
     return NULL;
 }
 
 START_TEST(test_cancelled_task_can_still_await_cleanup)
 {
-    cancel_record r;
-    memset(&r, 0, sizeof r);
+    cancel_record r = { 0 };
     ck_assert_int_eq(cw_run(cancel_cleaner, &r, NULL), 0);
     ck_assert_int_eq(r.sleep_rc, CW_ECANCELLED);
     ck_assert_msg(r.inner_rc == 0, "an await after a delivered cancellation should work, got %s",
@@ -791,8 +756,7 @@ int main(void)
 {
     Suite *s = suite_create("task");
 
-    TCase *tc = tcase_create("run");
-    tcase_set_timeout(tc, 10);
+    TCase *tc = add_case(s, "run", 10, NULL, NULL);
     tcase_add_test(tc, test_run_returns_main_result);
     tcase_add_test(tc, test_run_returns_main_error);
     tcase_add_test(tc, test_run_cancels_and_reaps_leftover_tasks);
@@ -803,23 +767,17 @@ int main(void)
     tcase_add_test(tc, test_run_detects_deadlock_through_task);
     tcase_add_test(tc, test_run_returns_ecancelled_when_main_cancelled);
     tcase_add_test(tc, test_now_us_is_monotonic);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("spawn");
-    tcase_set_timeout(tc, 10);
+    tc = add_case(s, "spawn", 10, NULL, NULL);
     tcase_add_test(tc, test_spawn_starts_later);
     tcase_add_test(tc, test_spawn_then_await);
     tcase_add_test(tc, test_task_failure_reaches_awaiter);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("sleep");
-    tcase_set_timeout(tc, 10);
+    tc = add_case(s, "sleep", 10, NULL, NULL);
     tcase_add_test(tc, test_sleep_waits_and_overlaps);
     tcase_add_test(tc, test_sleep0_lets_others_run);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("cancel");
-    tcase_set_timeout(tc, 10);
+    tc = add_case(s, "cancel", 10, NULL, NULL);
     tcase_add_test(tc, test_cancel_sleeping_task_passing_error_on);
     tcase_add_test(tc, test_cancel_sleeping_task_returning);
     tcase_add_test(tc, test_cancel_task_before_it_starts);
@@ -828,11 +786,6 @@ int main(void)
     tcase_add_test(tc, test_cancel_propagates_to_awaited_task);
     tcase_add_test(tc, test_cancel_ready_task_seen_at_next_await);
     tcase_add_test(tc, test_cancelled_task_can_still_await_cleanup);
-    suite_add_tcase(s, tc);
 
-    SRunner *runner = srunner_create(s);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed != 0;
+    return run_suite(s);
 }

@@ -5,6 +5,7 @@
  */
 #include "cw_error.h"
 #include "cw_timeline.h"
+#include "support.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -356,9 +357,7 @@ END_TEST
 int main(void)
 {
     Suite *suite = suite_create("timeline");
-    TCase *tc = tcase_create("timeline");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 30);
+    TCase *tc = add_case(suite, "timeline", 30, setup, teardown);
     tcase_add_test(tc, off_by_default_records_nothing);
     tcase_add_test(tc, environment_switches_recording);
     tcase_add_test(tc, records_spans_with_ordered_times);
@@ -367,10 +366,5 @@ int main(void)
     tcase_add_test(tc, many_spans_show_head_tail_and_summary);
     tcase_add_test(tc, trace_is_json_with_one_event_per_span);
     tcase_add_test(tc, full_table_drops_and_counts);
-    suite_add_tcase(suite, tc);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(suite);
 }

@@ -8,38 +8,11 @@
  */
 #include "cw.h"
 #include "cw_fixture.h"
+#include "support.h"
 
 #include <check.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-
-static cw_fixture *fx;
-
-static void setup(void)
-{
-    fx = cw_fixture_start(0);
-    ck_assert_msg(fx != NULL, "the fixture server should start");
-}
-
-static void teardown(void)
-{
-    cw_fixture_stop(fx);
-    fx = NULL;
-}
-
-static double now_ms(void)
-{
-    return cw_now_us() / 1000.0;
-}
-
-/** A generous time limit, stretched by CW_TIMEOUT_SCALE when running under valgrind or sanitizers. */
-static double backstop(double ms)
-{
-    const char *scale = getenv("CW_TIMEOUT_SCALE");
-    double factor = scale ? atof(scale) : 1.0;
-    return ms * (factor > 1.0 ? factor : 1.0);
-}
 
 /** One request under test: what to ask, with which timeouts, and what came back. */
 typedef struct probe {
@@ -56,11 +29,7 @@ typedef struct probe {
 
 static void probe_run(cw_session *s, probe *p)
 {
-    char buf[256];
-    cw_request req = {
-        .url = p->path ? cw_fixture_url(fx, p->path, buf, sizeof buf) : p->full_url,
-        .timeouts = p->request,
-    };
+    cw_request req = { .url = p->path ? url(p->path) : p->full_url, .timeouts = p->request };
     double start = now_ms();
     cw_future *f = cw_session_request(s, &req);
     p->rc = cw_await(f);
@@ -219,9 +188,8 @@ static void *queue_then_second(void *arg)
     o.limit = 1;
     cw_session *s;
     cw_session_open(&s, &o);
-    char a[128], b[128];
-    cw_future *first = cw_session_get(s, cw_fixture_url(fx, "/delay/1000", a, sizeof a));
-    cw_request req = { .url = cw_fixture_url(fx, "/get", b, sizeof b), .timeouts = &q->second_timeouts };
+    cw_future *first = cw_session_get(s, url("/delay/1000"));
+    cw_request req = { .url = url("/get"), .timeouts = &q->second_timeouts };
     double start = now_ms();
     cw_future *second = cw_session_request(s, &req);
     q->second_rc = cw_await(second);
@@ -325,16 +293,14 @@ static void *timeout_then_get(void *arg)
     cw_session *s;
     cw_session_open(&s, &o);
     probe_run(s, &a->slow);
-    char buf[128];
-    cw_future *f = cw_session_get(s, cw_fixture_url(fx, "/get", buf, sizeof buf));
+    cw_future *f = cw_session_get(s, url("/get"));
     a->rc = cw_await(f);
     if (a->rc == 0)
         a->status = cw_response_of(f)->status;
     cw_future_release(f);
     cw_session_close(s);
-    double start = now_ms();
-    while ((a->open_after = cw_fixture_stats_get(fx).open) != 0 && now_ms() - start < backstop(2000))
-        cw_sleep(10);
+    await_open(0, 2000);
+    a->open_after = cw_fixture_stats_get(fx).open;
     return NULL;
 }
 
@@ -358,47 +324,31 @@ int main(void)
 {
     Suite *s = suite_create("timeouts");
 
-    TCase *tc = tcase_create("total");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 15);
+    TCase *tc = add_case(s, "total", 15, server_setup, server_teardown);
     tcase_add_test(tc, test_total_timeout);
     tcase_add_test(tc, test_request_total_timeout);
     tcase_add_test(tc, test_total_timeout_not_hit);
     tcase_add_test(tc, test_default_total_is_five_minutes);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("sock_read");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 15);
+    tc = add_case(s, "sock_read", 15, server_setup, server_teardown);
     tcase_add_test(tc, test_sock_read_timeout);
     tcase_add_test(tc, test_total_alone_lets_drip_finish);
     tcase_add_test(tc, test_sock_read_is_a_gap_not_a_total);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("connect");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 15);
+    tc = add_case(s, "connect", 15, server_setup, server_teardown);
     tcase_add_test(tc, test_connect_timeout);
     tcase_add_test(tc, test_sock_connect_timeout);
     tcase_add_test(tc, test_total_covers_connect);
     tcase_add_test(tc, test_connect_includes_queue_wait);
     tcase_add_test(tc, test_sock_connect_excludes_queue_wait);
     tcase_add_test(tc, test_total_includes_queue_wait);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("replace");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 15);
+    tc = add_case(s, "replace", 15, server_setup, server_teardown);
     tcase_add_test(tc, test_request_timeouts_all_off_replace_session);
     tcase_add_test(tc, test_request_total_replaces_session);
     tcase_add_test(tc, test_request_replaces_session_field_by_field);
     tcase_add_test(tc, test_session_timeout_applies_without_request_timeouts);
     tcase_add_test(tc, test_session_usable_after_timeout);
-    suite_add_tcase(s, tc);
 
-    SRunner *runner = srunner_create(s);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed != 0;
+    return run_suite(s);
 }
