@@ -9,6 +9,15 @@
  * finished only there and in our own timers, never inside a libcurl callback,
  * because code run by a done callback may call libcurl again.
  *
+ * A connection's uv_poll lives as long as its socket: made when libcurl opens
+ * the socket (open_socket), closed when libcurl closes it (close_socket).
+ * Between two requests libcurl says CURL_POLL_REMOVE while the connection
+ * waits in the pool; closing the poll there and making a new one for the next
+ * request would cost six system calls per request (a third of the time on
+ * loopback), so the poll just stays, unwanted, until the next request wants
+ * it again. Sockets libcurl opens by other means (its resolver's) have their
+ * poll closed at CURL_POLL_REMOVE, the usual way.
+ *
  * On top of that sit the parts aiohttp adds: the pool limit (a request waits
  * in the session's own queue until a connection slot is free) and the
  * timeouts (one uv_timer per request watching total, connect, sock_connect
@@ -24,6 +33,7 @@
 #include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <uv.h>
 #include "cw_http.h"
 #include "cw_task.h"
@@ -67,7 +77,9 @@ typedef struct socket_watch {
     uv_poll_t poll;
     curl_socket_t fd;
     cw_session *session;
-    struct socket_watch *prev, *next;
+    bool connection; /* opened by open_socket: lives until close_socket */
+    bool wanted;     /* libcurl wants events (false while the connection waits in the pool) */
+    int events;      /* what the poll watches for */
 } socket_watch;
 
 typedef struct host_count {
@@ -87,7 +99,8 @@ struct cw_session {
     int n_hosts;
     CURL *spare[SPARE_EASY_HANDLES];
     int n_spare;
-    socket_watch *watches; /* one per socket libcurl asked us to watch */
+    socket_watch **watch_of_fd; /* the watch of each socket, indexed by descriptor */
+    int n_fds;
     int open_handles;  /* libuv handles whose close callback has not run yet */
     bool closing;
     cw_future *closed; /* resolved when the last handle is closed */
@@ -353,6 +366,10 @@ static void read_finished(cw_session *s)
 static void socket_ready(uv_poll_t *poll, int status, int events)
 {
     socket_watch *w = poll->data;
+    if (!w->wanted) { /* an idle pooled connection stirred (the server closed it): libcurl will see */
+        uv_poll_stop(poll);
+        return;
+    }
     int flags = 0;
     if (status < 0)
         flags = CURL_CSELECT_ERR; /* e.g. UV_EBADF: let libcurl find out what went wrong */
@@ -372,47 +389,77 @@ static void watch_closed(uv_handle_t *h)
     free(w);
 }
 
+static socket_watch *watch_of(cw_session *s, curl_socket_t fd)
+{
+    return fd >= 0 && fd < s->n_fds ? s->watch_of_fd[fd] : NULL;
+}
+
 static void watch_close(socket_watch *w)
 {
-    cw_session *s = w->session;
-    if (w->prev)
-        w->prev->next = w->next;
-    else
-        s->watches = w->next;
-    if (w->next)
-        w->next->prev = w->prev;
-    uv_poll_stop(&w->poll);
+    w->session->watch_of_fd[w->fd] = NULL;
+    uv_poll_stop(&w->poll); /* before the descriptor is closed */
     uv_close((uv_handle_t *)&w->poll, watch_closed);
 }
 
-static int socket_changed(CURL *easy, curl_socket_t fd, int what, void *session, void *watch)
+static socket_watch *watch_new(cw_session *s, curl_socket_t fd, bool connection)
 {
-    (void)easy;
+    if (fd >= s->n_fds) {
+        int n = s->n_fds ? s->n_fds : 64;
+        while (n <= fd)
+            n *= 2;
+        socket_watch **grown = realloc(s->watch_of_fd, n * sizeof *grown);
+        if (!grown)
+            return NULL;
+        memset(grown + s->n_fds, 0, (n - s->n_fds) * sizeof *grown);
+        s->watch_of_fd = grown;
+        s->n_fds = n;
+    }
+    /* A watch already here belongs to a descriptor libcurl closed without telling us (its
+     * resolver's) whose number has come back: replace it, and keep what libcurl asked of it. */
+    socket_watch *stale = s->watch_of_fd[fd];
+    bool wanted = stale && stale->wanted;
+    int events = stale ? stale->events : 0;
+    if (stale)
+        watch_close(stale);
+    socket_watch *w = calloc(1, sizeof *w);
+    if (!w || uv_poll_init_socket(s->loop, &w->poll, fd) < 0) {
+        free(w);
+        return NULL;
+    }
+    w->fd = fd;
+    w->session = s;
+    w->connection = connection;
+    w->poll.data = w;
+    s->watch_of_fd[fd] = w;
+    s->open_handles++;
+    if (wanted) {
+        w->wanted = true;
+        w->events = events;
+        uv_poll_start(&w->poll, events, socket_ready);
+    }
+    return w;
+}
+
+static int socket_changed(CURL *easy, curl_socket_t fd, int what, void *session, void *socketp)
+{
+    (void)easy, (void)socketp;
     cw_session *s = session;
-    socket_watch *w = watch;
+    socket_watch *w = watch_of(s, fd);
     if (what == CURL_POLL_REMOVE) {
-        if (w)
+        if (w && w->connection)
+            w->wanted = false; /* back in the pool: keep the poll for the next request */
+        else if (w)
             watch_close(w);
         return 0;
     }
-    if (!w) {
-        w = calloc(1, sizeof *w);
-        if (!w || uv_poll_init_socket(s->loop, &w->poll, fd) < 0) {
-            free(w);
-            return -1;
-        }
-        w->fd = fd;
-        w->session = s;
-        w->poll.data = w;
-        w->next = s->watches;
-        if (s->watches)
-            s->watches->prev = w;
-        s->watches = w;
-        s->open_handles++;
-        curl_multi_assign(s->multi, fd, w); /* the one multi call libcurl allows in this callback */
-    }
+    if (!w && !(w = watch_new(s, fd, false)))
+        return -1;
     int events = (what & CURL_POLL_IN ? UV_READABLE : 0) | (what & CURL_POLL_OUT ? UV_WRITABLE : 0);
-    uv_poll_start(&w->poll, events, socket_ready);
+    w->wanted = true;
+    if (!uv_is_active((uv_handle_t *)&w->poll) || w->events != events) {
+        w->events = events;
+        uv_poll_start(&w->poll, events, socket_ready);
+    }
     return 0;
 }
 
@@ -467,7 +514,17 @@ static curl_socket_t open_socket(void *userdata, curlsocktype purpose, struct cu
     curl_socket_t fd = socket(address->family, address->socktype, address->protocol);
     if (fd == CURL_SOCKET_BAD)
         r->socket_errno = errno;
+    else
+        watch_new(r->session, fd, true); /* if this fails, socket_changed makes an ordinary watch */
     return fd;
+}
+
+static int close_socket(void *session, curl_socket_t fd)
+{
+    socket_watch *w = watch_of(session, fd);
+    if (w)
+        watch_close(w);
+    return close(fd);
 }
 
 static void arm_deadline(request *r);
@@ -563,6 +620,8 @@ static void start(request *r)
     curl_easy_setopt(e, CURLOPT_PREREQDATA, r);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, r);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, s);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
     if (strcmp(r->method, "GET") != 0)
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
@@ -813,6 +872,7 @@ static void session_handle_gone(cw_session *s)
         cw_future_resolve(s->closed, NULL, NULL);
     cw_future_release(s->closed);
     free(s->hosts);
+    free(s->watch_of_fd);
     free(s);
 }
 
@@ -839,8 +899,9 @@ static void session_shut(cw_session *s)
         curl_easy_cleanup(s->spare[--s->n_spare]);
     curl_multi_cleanup(s->multi); /* calls socket_changed(REMOVE) for each pooled connection */
     s->multi = NULL;
-    while (s->watches) /* any socket libcurl did not report removed */
-        watch_close(s->watches);
+    for (int fd = 0; fd < s->n_fds; fd++) /* any socket libcurl did not report closed */
+        if (s->watch_of_fd[fd])
+            watch_close(s->watch_of_fd[fd]);
     uv_close((uv_handle_t *)&s->timer, timer_closed);
 }
 

@@ -334,6 +334,52 @@ static void *sequential_gets(void *arg)
     return NULL;
 }
 
+/* A pooled connection the server closed while it idled is noticed and replaced: the next
+ * requests succeed on new connections (the server is restarted on the same port). */
+typedef struct dead_pool {
+    int port;
+    int failures;
+    long accepted_after;
+} dead_pool;
+
+static void *dead_pool_main(void *arg)
+{
+    dead_pool *d = arg;
+    cw_session *session;
+    cw_session_open(&session, NULL);
+    for (int round = 0; round < 3; round++) {
+        cw_future *reqs[5];
+        for (int i = 0; i < 5; i++)
+            reqs[i] = cw_session_get(session, url("/get"));
+        cw_future *all = cw_gather(reqs, 5, true);
+        cw_await(all);
+        for (int i = 0; i < 5; i++)
+            d->failures += cw_future_error(reqs[i]) != 0;
+        cw_future_release(all);
+        cw_future_release_all(reqs, 5);
+        if (round < 2) { /* the server goes away with the five idle connections, and comes back */
+            cw_fixture_stop(fx);
+            cw_sleep(50);
+            fx = cw_fixture_start(d->port);
+            ck_assert_msg(fx != NULL, "the fixture server should start again on port %d", d->port);
+        }
+    }
+    d->accepted_after = cw_fixture_stats_get(fx).accepted;
+    cw_session_close(session);
+    return NULL;
+}
+
+START_TEST(test_dead_pooled_connections_are_replaced)
+{
+    dead_pool d = { .port = cw_fixture_port(fx) };
+    ck_assert_int_eq(cw_run(dead_pool_main, &d, NULL), 0);
+    ck_assert_msg(d.failures == 0, "every request after the server closed the pooled connections should succeed, "
+                  "%d failed", d.failures);
+    ck_assert_msg(d.accepted_after >= 1 && d.accepted_after <= 5,
+                  "the last round should run on new connections (1 to 5 accepted), got %ld", d.accepted_after);
+}
+END_TEST
+
 START_TEST(test_keep_alive_reuses_connection)
 {
     pool_record r = { .n = 20, .path = "/get" };
@@ -686,6 +732,7 @@ int main(void)
     tcase_add_test(tc, test_negative_limit_einval);
     tcase_add_test(tc, test_session_bad_arguments);
     tcase_add_test(tc, test_keep_alive_reuses_connection);
+    tcase_add_test(tc, test_dead_pooled_connections_are_replaced);
 
     tc = add_case(s, "close", 15, server_setup, server_teardown);
     tcase_add_test(tc, test_close_with_requests_in_flight);
