@@ -11,6 +11,7 @@
  * |--------------------------------|-----------------------------------|
  * | `asyncio.run(main())`          | `cw_run(main, arg, NULL)`         |
  * | `asyncio.create_task(coro)`    | `cw_spawn(fn, arg)`               |
+ * | `create_task(coro, name="x")`  | `cw_spawn_named(fn, arg, "x")`    |
  * | `await fut`                    | `cw_await(fut)`                   |
  * | `await asyncio.sleep(1)`       | `cw_sleep(1000)`                  |
  * | `task.cancel()`                | `cw_future_cancel(task)`          |
@@ -75,6 +76,19 @@ int cw_run(cw_task_fn main, void *arg, void **result);
  * @endcode
  */
 cw_future *cw_spawn(cw_task_fn fn, void *arg);
+
+/**
+ * @brief cw_spawn() with a name, which labels the task's row in timelines (asyncio's create_task(name=...)).
+ * @param fn the task's function.
+ * @param arg its argument.
+ * @param name a short name, copied (cut to the timeline's label width); NULL gives "task N".
+ * @return the task, as cw_spawn().
+ *
+ * @code
+ * cw_future *slow = cw_spawn_named(fetch, "/delay/300", "fetch slow");
+ * @endcode
+ */
+cw_future *cw_spawn_named(cw_task_fn fn, void *arg, const char *name);
 
 /**
  * @brief Suspend the calling task until @p future has finished.

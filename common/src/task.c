@@ -268,6 +268,11 @@ static int cancel_task(cw_future *f)
 
 cw_future *cw_spawn(cw_task_fn fn, void *arg)
 {
+    return cw_spawn_named(fn, arg, NULL);
+}
+
+cw_future *cw_spawn_named(cw_task_fn fn, void *arg, const char *name)
+{
     if (!rt || !fn)
         return NULL;
     task *t = calloc(1, sizeof *t);
@@ -284,7 +289,7 @@ cw_future *cw_spawn(cw_task_fn fn, void *arg)
     f->cancel = cancel_task;
     char label[32];
     snprintf(label, sizeof label, "task %d", ++rt->next_task_number);
-    t->span = cw_timeline_begin(CW_SPAN_TASK, label);
+    t->span = cw_timeline_begin(CW_SPAN_TASK, name ? name : label);
     t->next = rt->tasks;
     if (rt->tasks)
         rt->tasks->prev = t;

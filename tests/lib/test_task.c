@@ -253,6 +253,41 @@ static void *spawn_three(void *arg)
     return NULL;
 }
 
+/* cw_spawn_named(): the name labels the task's timeline row; without one it is "task N". */
+static void *nothing(void *arg)
+{
+    return arg;
+}
+
+static void *named_main(void *arg)
+{
+    (void)arg;
+    cw_future *named = cw_spawn_named(nothing, NULL, "fetch slow");
+    cw_future *plain = cw_spawn(nothing, NULL);
+    cw_await(named);
+    cw_await(plain);
+    cw_future_release(named);
+    cw_future_release(plain);
+    return NULL;
+}
+
+START_TEST(test_spawn_named_labels_timeline)
+{
+    cw_timeline_enable(true);
+    ck_assert_int_eq(cw_run(named_main, NULL, NULL), 0);
+    bool named = false, plain = false;
+    for (int i = 0; i < cw_timeline_count(); i++) {
+        const cw_span *span = cw_timeline_span(i);
+        named |= span->kind == CW_SPAN_TASK && strcmp(span->label, "fetch slow") == 0 && span->end_us > 0;
+        plain |= span->kind == CW_SPAN_TASK && strcmp(span->label, "task 3") == 0;
+    }
+    cw_timeline_clear();
+    cw_timeline_enable(false);
+    ck_assert_msg(named, "the task spawned with the name \"fetch slow\" should have a finished span of that label");
+    ck_assert_msg(plain, "a task spawned without a name should be labelled \"task N\" (here \"task 3\")");
+}
+END_TEST
+
 START_TEST(test_spawn_starts_later)
 {
     spawn_record r = { 0 };
@@ -771,6 +806,7 @@ int main(void)
     tc = add_case(s, "spawn", 10, NULL, NULL);
     tcase_add_test(tc, test_spawn_starts_later);
     tcase_add_test(tc, test_spawn_then_await);
+    tcase_add_test(tc, test_spawn_named_labels_timeline);
     tcase_add_test(tc, test_task_failure_reaches_awaiter);
 
     tc = add_case(s, "sleep", 10, NULL, NULL);
