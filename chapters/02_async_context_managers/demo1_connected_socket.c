@@ -171,7 +171,9 @@ static int run_path(cw_session *session, listener *l, const char *url, path how,
 {
     printf("\n-- %s\n", title);
     server_job job = { l, how };
-    cw_future *server = cw_spawn(server_task, &job);
+    static const char *const names[] = { [ANSWER] = "server: answers", [REFUSE] = "server: refuses",
+                                          [WAIT_FOREVER] = "server: waits" }; /* its row in the timeline */
+    cw_future *server = cw_spawn_named(server_task, &job, names[how]);
     cw_future *request = cw_session_get(session, url);
     if (how == WAIT_FOREVER) {
         cw_sleep(300);

@@ -22,14 +22,15 @@ static void *delay(void *arg)
 //! [delay]
 
 static int delays[] = { 300, 300, 300 };
+static const char *const names[] = { "delay 1", "delay 2", "delay 3" }; /* their rows in the timeline */
 
 //! [pitfall]
 static void *create_and_await_in_one_step(void *arg)
 {
     (void)arg;
     for (int i = 0; i < 3; i++) {
-        cw_future *task = cw_spawn(delay, &delays[i]); /* create a task ...      */
-        cw_await(task);                                /* ... and wait for it at once */
+        cw_future *task = cw_spawn_named(delay, &delays[i], names[i]); /* create a task ...      */
+        cw_await(task);                                                /* ... and wait for it at once */
         cw_future_release(task);
     }
     return NULL;
@@ -42,9 +43,9 @@ static void *create_all_then_await(void *arg)
     (void)arg;
     cw_future *tasks[3];
     for (int i = 0; i < 3; i++)
-        tasks[i] = cw_spawn(delay, &delays[i]); /* create them all: none has started yet */
+        tasks[i] = cw_spawn_named(delay, &delays[i], names[i]); /* create them all: none has started yet */
     for (int i = 0; i < 3; i++)
-        cw_await(tasks[i]);                     /* then wait: all three sleep together */
+        cw_await(tasks[i]);                                     /* then wait: all three sleep together */
     cw_future_release_all(tasks, 3);
     return NULL;
 }
@@ -69,6 +70,6 @@ int main(void)
     printf("Three tasks that each sleep 300 ms (the lesson's 3 s, scaled down).\n");
     int rc = timed_run(create_and_await_in_one_step, "Pitfall: create and await in one step (about 900 ms)");
     rc |= timed_run(create_all_then_await, "Fix: create all, then await (about 300 ms)");
-    printf("\ntask 1 is the main task; tasks 2-4 are the three delays.\n");
+    printf("\ntask 1 is the main task; delay 1 to delay 3 are the three delays.\n");
     return rc == 0 ? 0 : 1;
 }

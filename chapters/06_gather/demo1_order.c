@@ -37,7 +37,8 @@ static void gather_delays(demo *d)
 {
 //! [gather-delays]
     static int delays[] = { 300, 100 };
-    cw_future *tasks[2] = { cw_spawn(delay, &delays[0]), cw_spawn(delay, &delays[1]) };
+    cw_future *tasks[2] = { cw_spawn_named(delay, &delays[0], "delay(300)"),
+                            cw_spawn_named(delay, &delays[1], "delay(100)") }; /* named for the timeline */
     cw_future *all = cw_gather(tasks, 2, false);
     if (cw_await(all) == 0) {
         cw_future **done = cw_future_result(all); /* the tasks again, in the order given */
@@ -98,7 +99,7 @@ int main(int argc, char **argv)
     cw_timeline_enable(true);
     int rc = cw_run(main_task, &d, NULL);
     printf("\n");
-    cw_timeline_print(stdout, "Timeline (task 1 is main; tasks 2 and 3 are the delays):");
+    cw_timeline_print(stdout, "Timeline (task 1 is main):");
     cw_fixture_stop(fixture);
     return rc == 0 && d.in_order == 2 ? 0 : 1;
 }

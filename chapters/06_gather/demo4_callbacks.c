@@ -34,10 +34,11 @@ static void *main_task(void *arg)
     (void)arg;
 //! [countdown]
     static int delays[] = { 300, 100, 200 };
+    static const char *const names[] = { "delay(300)", "delay(100)", "delay(200)" }; /* for the timeline */
     countdown c = { .remaining = 3, .all_done = cw_future_new() };
     cw_future *tasks[3];
     for (int i = 0; i < 3; i++) {
-        tasks[i] = cw_spawn(delay, &delays[i]);
+        tasks[i] = cw_spawn_named(delay, &delays[i], names[i]);
         cw_future_on_done(tasks[i], on_delay_done, &c);
     }
     cw_await(c.all_done); /* suspends until the last callback resolves it */
@@ -54,6 +55,6 @@ int main(void)
     printf("Three delays with a done callback each:\n");
     int rc = cw_run(main_task, NULL, NULL);
     printf("\n");
-    cw_timeline_print(stdout, "Timeline (task 1 is main; tasks 2-4 are the delays):");
+    cw_timeline_print(stdout, "Timeline (task 1 is main):");
     return rc == 0 ? 0 : 1;
 }

@@ -50,8 +50,8 @@ static void *demo_main(void *arg)
     d->quick.session = d->slow.session = session;
     uint64_t begin = cw_now_us();
 //! [timeout]
-    cw_future *quick = cw_spawn(fetch_status, &d->quick);
-    cw_future *slow = cw_spawn(fetch_status, &d->slow);
+    cw_future *quick = cw_spawn_named(fetch_status, &d->quick, "quick fetch"); /* the names label the timeline */
+    cw_future *slow = cw_spawn_named(fetch_status, &d->slow, "slow fetch");
     cw_future *tasks[2] = { quick, slow };
     cw_wait_sets sets;
     int rc = cw_wait(tasks, 2, CW_ALL_COMPLETED, 500, &sets); /* 0: a timeout is not an error */
@@ -94,7 +94,7 @@ int main(int argc, char **argv)
     printf("Two fetches, each in a task, taking 100 and 1000 ms, waited on with a 500 ms timeout:\n");
     int rc = cw_run(demo_main, &d, NULL);
     printf("\n");
-    cw_timeline_print(stdout, "Timeline (the slow task and its request end cancelled):");
+    cw_timeline_print(stdout, "Timeline (the slow fetch and its request end cancelled):");
     cw_fixture_stop(own);
     cw_fixture_stop(fixture);
     bool expected = d.slow_was_pending && d.slow_cancelled;
