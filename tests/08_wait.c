@@ -323,6 +323,7 @@ END_TEST
 
 typedef struct exception_case {
     wait_case first, second;
+    int failed_error; /* the error of the future that failed */
 } exception_case;
 
 static void *first_exception_main(void *arg)
@@ -335,6 +336,7 @@ static void *first_exception_main(void *arg)
     c->first.sets_ok = sets_are(&s, fs, done, 1, pending, 2);
     describe(&s, fs, 3, c->first.sets, sizeof c->first.sets);
     cw_wait_sets_free(&s);
+    c->failed_error = cw_future_error(fs[1]);
     for (int i = 0; i < 3; i++)
         cw_future_cancel(fs[i]);
     cw_future_release_all(fs, 3);
@@ -358,6 +360,8 @@ START_TEST(test_my_wait_first_exception)
                   "future 1 fails at 100 ms while 0 and 2 take 300 and 600 ms: with CW_FIRST_EXCEPTION the sets "
                   "should be done {1} pending {0, 2}; got %s",
                   c.first.sets);
+    ck_assert_msg(c.failed_error == CW_EHTTP, "the failed future should keep its error CW_EHTTP, got %s",
+                  cw_error_name(c.failed_error));
     ck_assert_msg(c.second.rc == 0, "my_wait() should return 0, got %d (%s)", c.second.rc,
                   cw_error_name(c.second.rc));
     ck_assert_msg(c.second.sets_ok,

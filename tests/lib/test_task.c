@@ -288,6 +288,54 @@ START_TEST(test_spawn_named_labels_timeline)
 }
 END_TEST
 
+/* A task's failure that nobody reads is reported on stderr when the task is freed, as asyncio
+ * reports "Task exception was never retrieved"; a failure that was read is not. */
+static void *fail_boom(void *arg)
+{
+    (void)arg;
+    return cw_fail(CW_EHTTP, "boom");
+}
+
+static void *unread_main(void *arg)
+{
+    bool *read_it = arg;
+    cw_future *t = cw_spawn(fail_boom, NULL);
+    cw_sleep(10);
+    if (*read_it)
+        cw_future_error(t);
+    cw_future_release(t);
+    return NULL;
+}
+
+static void stderr_of_run(bool read_it, char *out, size_t size)
+{
+    FILE *capture = tmpfile();
+    ck_assert_msg(capture != NULL, "a temporary file for stderr");
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(fileno(capture), 2);
+    ck_assert_int_eq(cw_run(unread_main, &read_it, NULL), 0);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    rewind(capture);
+    size_t n = fread(out, 1, size - 1, capture);
+    out[n] = '\0';
+    fclose(capture);
+}
+
+START_TEST(test_unread_task_failure_is_reported)
+{
+    char unread[512], read[512];
+    stderr_of_run(false, unread, sizeof unread);
+    stderr_of_run(true, read, sizeof read);
+    ck_assert_msg(strstr(unread, "boom") != NULL,
+                  "releasing a failed task whose error nobody read should print it on stderr; printed \"%s\"", unread);
+    ck_assert_msg(strstr(read, "boom") == NULL,
+                  "a failure that was read should not be printed; printed \"%s\"", read);
+}
+END_TEST
+
 START_TEST(test_spawn_starts_later)
 {
     spawn_record r = { 0 };
@@ -807,6 +855,7 @@ int main(void)
     tcase_add_test(tc, test_spawn_starts_later);
     tcase_add_test(tc, test_spawn_then_await);
     tcase_add_test(tc, test_spawn_named_labels_timeline);
+    tcase_add_test(tc, test_unread_task_failure_is_reported);
     tcase_add_test(tc, test_task_failure_reaches_awaiter);
 
     tc = add_case(s, "sleep", 10, NULL, NULL);
