@@ -101,9 +101,17 @@ cw_future *cw_current_task(void)
 
 /* ---- stacks ---------------------------------------------------------------------------- */
 
+static size_t page_size(void)
+{
+    static _Thread_local size_t page; /* per thread, like the runtime: no data race */
+    if (!page)
+        page = (size_t)sysconf(_SC_PAGESIZE);
+    return page;
+}
+
 static char *stack_area(stack *s)
 {
-    return s->base + (size_t)sysconf(_SC_PAGESIZE);
+    return s->base + page_size(); /* above the guard page; used on every switch */
 }
 
 static int stack_get(stack *s)
@@ -113,7 +121,7 @@ static int stack_get(stack *s)
         asan_forget_stack(stack_area(s), s->size); /* the last task's frames were never unwound */
         return 0;
     }
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t page = page_size();
     char *base = mmap(NULL, STACK_SIZE + page, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (base == MAP_FAILED)
@@ -128,7 +136,7 @@ static int stack_get(stack *s)
 static void stack_free(stack *s)
 {
     VALGRIND_STACK_DEREGISTER(s->valgrind_id);
-    munmap(s->base, s->size + (size_t)sysconf(_SC_PAGESIZE));
+    munmap(s->base, s->size + page_size());
 }
 
 static void stack_put(stack *s)
@@ -304,12 +312,14 @@ static void wake(cw_future *f, void *arg)
     make_ready(arg);
 }
 
-/* A cancellation is delivered once; the task may then still await (to clean up), and ends cancelled. */
+/* A cancellation is delivered once, together with cancelling what the task was about to
+ * await (if anything); the task may then still await (to clean up), and ends cancelled. */
 static int deliver_cancel(task *t, cw_future *f)
 {
     t->cancel_requested = false;
     t->was_cancelled = true;
-    cw_future_cancel(f);
+    if (f)
+        cw_future_cancel(f);
     return CW_ECANCELLED;
 }
 
@@ -399,11 +409,7 @@ int cw_sleep(uint64_t ms)
             make_ready(t);
             switch_to_loop(t);
         }
-        if (!t->cancel_requested)
-            return 0;
-        t->cancel_requested = false;
-        t->was_cancelled = true;
-        return CW_ECANCELLED;
+        return t->cancel_requested ? deliver_cancel(t, NULL) : 0;
     }
     cw_future *timer = cw_timer_future(ms);
     if (!timer)
