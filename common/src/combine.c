@@ -41,10 +41,14 @@ typedef struct gather {
 static void gather_child_done(cw_future *child, void *arg)
 {
     gather *g = arg;
+    /* Finishing the gather runs its callbacks, and one may release its last reference,
+     * which frees g: keep the gather alive until this callback is over. */
+    cw_future *self = cw_future_retain(g->self);
     g->remaining--;
     if (g->cancelling) {
         if (g->remaining == 0)
             cw_future_set_cancelled(g->self);
+        cw_future_release(self);
         return;
     }
     bool failed = cw_future_state(child) == CW_FAILED || cw_future_state(child) == CW_CANCELLED;
@@ -60,6 +64,7 @@ static void gather_child_done(cw_future *child, void *arg)
     }
     if (g->remaining == 0)
         cw_future_resolve(g->self, g->children, NULL);
+    cw_future_release(self);
 }
 
 /* asyncio: cancelling a gather cancels its children; it ends once they have all ended. */

@@ -82,10 +82,16 @@ int cw_future_cancel(cw_future *f)
         return CW_EINVAL;
     if (f->state != CW_PENDING)
         return CW_EDONE;
-    if (f->cancel)
-        return f->cancel(f);
-    cw_future_set_cancelled(f);
-    return 0;
+    if (!f->cancel) {
+        cw_future_set_cancelled(f);
+        return 0;
+    }
+    /* The hook finishes the future, whose callbacks may release its last reference while
+     * the hook still reads its own state (a gather cancelling its children one by one). */
+    cw_future_retain(f);
+    int rc = f->cancel(f);
+    cw_future_release(f);
+    return rc;
 }
 
 bool cw_future_done(const cw_future *f)

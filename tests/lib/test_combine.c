@@ -471,6 +471,41 @@ START_TEST(test_gather_plain_futures)
 }
 END_TEST
 
+/* A done callback that drops the only reference to the future it watches. */
+static void release_watched(cw_future *f, void *arg)
+{
+    *(int *)arg += 1;
+    cw_future_error(f); /* read: no "nobody read its error" warning */
+    cw_future_release(f);
+}
+
+/* The gather's own callback frees it while the gather is still finishing (a failing child, then
+ * a cancel). Outside cw_run() callbacks run inline: the library must not read the freed gather
+ * (valgrind and ASan report it when it does). */
+START_TEST(test_gather_freed_by_its_own_callback)
+{
+    int released = 0;
+    cw_future *fs[2] = { cw_future_new(), cw_future_new() };
+    cw_future *g = cw_gather(fs, 2, false);
+    ck_assert_ptr_nonnull(g);
+    ck_assert_int_eq(cw_future_on_done(g, release_watched, &released), 0);
+    ck_assert_int_eq(cw_future_fail(fs[0], CW_EHTTP, "first child failed"), 0);
+    ck_assert_int_eq(released, 1);
+    ck_assert_int_eq(cw_future_resolve(fs[1], NULL, NULL), 0);
+    ck_assert_int_eq(cw_future_error(fs[0]), CW_EHTTP);
+    cw_future_release_all(fs, 2);
+
+    cw_future *gs[2] = { cw_future_new(), cw_future_new() };
+    g = cw_gather(gs, 2, false);
+    ck_assert_int_eq(cw_future_on_done(g, release_watched, &released), 0);
+    ck_assert_int_eq(cw_future_cancel(g), 0); /* cancels both children, then ends cancelled */
+    ck_assert_int_eq(released, 2);
+    ck_assert_int_eq(cw_future_state(gs[0]), CW_CANCELLED);
+    ck_assert_int_eq(cw_future_state(gs[1]), CW_CANCELLED);
+    cw_future_release_all(gs, 2);
+}
+END_TEST
+
 /* ------------------------------------------------------------ as_completed */
 
 typedef struct ac_record {
@@ -909,6 +944,7 @@ int main(void)
     tcase_add_test(tc, test_cancelled_child_in_slot_with_return_exceptions);
     tcase_add_test(tc, test_gather_edges);
     tcase_add_test(tc, test_gather_plain_futures);
+    tcase_add_test(tc, test_gather_freed_by_its_own_callback);
 
     tc = add_case(s, "as_completed", 10, NULL, NULL);
     tcase_add_test(tc, test_as_completed_order);
