@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "internal.h"
 
 cw_future *cw_future_new(void)
@@ -158,10 +159,15 @@ int cw_future_remove_done(cw_future *f, cw_done_fn fn, void *arg)
     if (!f)
         return CW_EINVAL;
     for (int i = 0; i < f->n_callbacks; i++) {
-        if (f->callbacks[i].fn == fn && f->callbacks[i].arg == arg) {
-            f->callbacks[i].fn = NULL;
-            return 0;
+        if (f->callbacks[i].fn != fn || f->callbacks[i].arg != arg)
+            continue;
+        if (f->state != CW_PENDING) {
+            f->callbacks[i].fn = NULL; /* the callbacks are being run: leave the indexes alone */
+        } else { /* close the gap, so that adding and removing in a loop (cw_wait) stays O(1) in space */
+            memmove(&f->callbacks[i], &f->callbacks[i + 1], (f->n_callbacks - i - 1) * sizeof *f->callbacks);
+            f->n_callbacks--;
         }
+        return 0;
     }
     return CW_EINVAL;
 }

@@ -10,6 +10,7 @@
 #include "cw.h"
 #include "cw_fixture.h"
 #include "support.h"
+#include "../../common/src/internal.h" /* to look at a future's callback storage */
 
 #include <check.h>
 #include <stdint.h>
@@ -897,6 +898,56 @@ START_TEST(test_wait_first_completed_loop)
 }
 END_TEST
 
+/* The same loop over many futures, one finishing per round. Each round adds a callback to every
+ * pending future and removes it again: the callback storage of a future that stays pending to
+ * the end must not grow with the number of rounds. */
+enum { MANY = 3000 };
+
+typedef struct many_record {
+    int rounds;
+    int last_capacity;
+    double elapsed;
+} many_record;
+
+static void *wait_loop_many(void *arg)
+{
+    many_record *r = arg;
+    cw_future **fs = malloc(MANY * sizeof *fs);
+    cw_future **pending = malloc(MANY * sizeof *pending);
+    for (int i = 0; i < MANY; i++)
+        pending[i] = fs[i] = cw_future_new();
+    int n = MANY, next = 0;
+    double start = now_ms();
+    while (n > 0) {
+        if (next == MANY - 1)
+            r->last_capacity = fs[next]->cap_callbacks; /* pending through every round so far */
+        cw_future_resolve(fs[next++], NULL, NULL); /* one more is done: wait returns at once */
+        cw_wait_sets sets;
+        if (cw_wait(pending, n, CW_FIRST_COMPLETED, 0, &sets) < 0)
+            break;
+        r->rounds++;
+        memcpy(pending, sets.pending, sets.n_pending * sizeof *pending);
+        n = sets.n_pending;
+        cw_wait_sets_free(&sets);
+    }
+    r->elapsed = now_ms() - start;
+    cw_future_release_all(fs, MANY);
+    free(fs);
+    free(pending);
+    return NULL;
+}
+
+START_TEST(test_wait_loop_storage_stays_flat)
+{
+    many_record r = { 0 };
+    ck_assert_int_eq(cw_run(wait_loop_many, &r, NULL), 0);
+    ck_assert_int_eq(r.rounds, MANY);
+    ck_assert_msg(r.last_capacity <= 4, "a future that went through %d rounds of wait holds room for %d callbacks",
+                  MANY - 1, r.last_capacity);
+    ck_assert_msg(r.elapsed < backstop(5000), "%d rounds of wait took %.0f ms", MANY, r.elapsed);
+}
+END_TEST
+
 /* wait on requests: done holds the fast request. */
 static void *wait_requests(void *arg)
 {
@@ -960,6 +1011,7 @@ int main(void)
     tcase_add_test(tc, test_wait_timeout_cancels_nothing);
     tcase_add_test(tc, test_wait_empty_is_einval);
     tcase_add_test(tc, test_wait_first_completed_loop);
+    tcase_add_test(tc, test_wait_loop_storage_stays_flat);
     tcase_add_test(tc, test_wait_on_requests);
 
     return run_suite(s);
