@@ -21,7 +21,8 @@
 #include "cw_timeline.h"
 #include "internal.h"
 
-#define STACK_SIZE (256 * 1024) /* virtual; only the pages a task touches use memory */
+#define STACK_SIZE CW_TASK_STACK_SIZE /* virtual; only the pages a task touches use memory */
+#define GUARD_SIZE (64 * 1024)         /* no access: an overflow faults here (see CW_TASK_STACK_SIZE) */
 #define STACK_CACHE 64          /* finished tasks' stacks kept for reuse */
 
 /* ASan must be told when the stack changes under it, or it reports false errors. */
@@ -45,8 +46,8 @@
 #endif
 
 typedef struct stack {
-    char *base;          /* mapping: one guard page, then the stack */
-    size_t size;         /* usable size above the guard page */
+    char *base;          /* mapping: the guard region, then the stack */
+    size_t size;         /* usable size above the guard region */
     unsigned valgrind_id;
 } stack;
 
@@ -101,17 +102,9 @@ cw_future *cw_current_task(void)
 
 /* ---- stacks ---------------------------------------------------------------------------- */
 
-static size_t page_size(void)
-{
-    static _Thread_local size_t page; /* per thread, like the runtime: no data race */
-    if (!page)
-        page = (size_t)sysconf(_SC_PAGESIZE);
-    return page;
-}
-
 static char *stack_area(stack *s)
 {
-    return s->base + page_size(); /* above the guard page; used on every switch */
+    return s->base + GUARD_SIZE; /* above the guard region; used on every switch */
 }
 
 static int stack_get(stack *s)
@@ -121,22 +114,25 @@ static int stack_get(stack *s)
         asan_forget_stack(stack_area(s), s->size); /* the last task's frames were never unwound */
         return 0;
     }
-    size_t page = page_size();
-    char *base = mmap(NULL, STACK_SIZE + page, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    /* Map the whole region without access, then open the stack above the guard: should the second
+     * call fail, no stack is ever used without its guard. */
+    char *base = mmap(NULL, GUARD_SIZE + STACK_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (base == MAP_FAILED)
         return CW_ENOMEM;
-    mprotect(base, page, PROT_NONE); /* an overflow faults here instead of corrupting memory */
+    if (mprotect(base + GUARD_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE) < 0) {
+        munmap(base, GUARD_SIZE + STACK_SIZE);
+        return CW_ENOMEM;
+    }
     s->base = base;
     s->size = STACK_SIZE;
-    s->valgrind_id = VALGRIND_STACK_REGISTER(base + page, base + page + STACK_SIZE);
+    s->valgrind_id = VALGRIND_STACK_REGISTER(base + GUARD_SIZE, base + GUARD_SIZE + STACK_SIZE);
     return 0;
 }
 
 static void stack_free(stack *s)
 {
     VALGRIND_STACK_DEREGISTER(s->valgrind_id);
-    munmap(s->base, s->size + page_size());
+    munmap(s->base, GUARD_SIZE + s->size);
 }
 
 static void stack_put(stack *s)
