@@ -106,7 +106,7 @@ int my_as_completed_init(my_as_completed *it, cw_future **futures, int n, uint64
     for (int i = 0; i < n; i++)
         it->futures[i] = cw_future_retain(futures[i]);
     it->n = n;
-    for (int i = 0; i < n; i++) /* a future already finished calls back at once */
+    for (int i = 0; i < n; i++) /* a future already finished calls back too */
         cw_future_on_done(it->futures[i], on_finished, it);
     if (it->deadline)
         cw_future_on_done(it->deadline, on_deadline, it);

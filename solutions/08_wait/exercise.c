@@ -150,7 +150,7 @@ int my_wait(cw_future **futures, int n, cw_return_when when, uint64_t timeout_ms
         cw_future_release(timer);
         return CW_ENOMEM;
     }
-    for (int i = 0; i < n; i++) /* a future already done calls back at once */
+    for (int i = 0; i < n; i++) /* a future already done calls back too */
         cw_future_on_done(futures[i], on_done, &w);
     if (timer)
         cw_future_on_done(timer, on_timeout, &w);
