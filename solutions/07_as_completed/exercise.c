@@ -28,7 +28,7 @@ int fetch_as_completed(cw_session *session, const char *const *urls, int n, uint
     for (int i = 0; i < n; i++)
         requests[i] = cw_session_get(session, urls[i]);
 
-    cw_as_completed *it = cw_as_completed_new(requests, n, timeout_ms);
+    cw_as_completed *it = cw_as_completed_new(requests, n, timeout_ms ? timeout_ms : CW_NO_TIMEOUT);
     int handed_out = 0;
     for (int k = 0; k < n; k++) {
         cw_future *request = NULL;
