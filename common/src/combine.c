@@ -36,6 +36,7 @@ typedef struct gather {
     int n, remaining;
     bool return_exceptions;
     bool cancelling;
+    cw_future *failed_child; /* the child whose error the gather took, if any */
 } gather;
 
 static void gather_child_done(cw_future *child, void *arg)
@@ -55,12 +56,13 @@ static void gather_child_done(cw_future *child, void *arg)
     if (failed && g->return_exceptions) {
         child->observed = true; /* handed to the caller as a value, as asyncio does */
     } else if (failed && !cw_future_done(g->self)) {
-        /* The first error becomes the gather's; later ones stay unread on their own futures,
+        /* The first error becomes the gather's, unchanged, as asyncio raises the child's own
+         * exception (reading it marks it read). Later ones stay unread on their own futures,
          * so releasing one unread still prints its error. */
-        int i = 0;
-        while (g->children[i] != child)
-            i++;
-        cw_future_fail(g->self, cw_future_error(child), "child %d of the gather: %s", i, cw_future_message(child));
+        g->failed_child = child;
+        int code = cw_future_error(child);
+        const char *message = cw_future_message(child);
+        cw_future_fail(g->self, code, "%s", message);
     }
     if (g->remaining == 0)
         cw_future_resolve(g->self, g->children, NULL);
@@ -102,7 +104,7 @@ cw_future *cw_gather(cw_future **futures, int n, bool return_exceptions)
         free(self);
         return NULL;
     }
-    *g = (gather){ self, children, n, n, return_exceptions, false };
+    *g = (gather){ self, children, n, n, return_exceptions, false, NULL };
     self->impl = g;
     self->cancel = gather_cancel;
     self->destroy = gather_destroy;
@@ -111,6 +113,14 @@ cw_future *cw_gather(cw_future **futures, int n, bool return_exceptions)
     for (int i = 0; i < n; i++)
         cw_future_on_done(children[i], gather_child_done, g);
     return self;
+}
+
+cw_future *cw_gather_failed_child(const cw_future *gather_future)
+{
+    if (!gather_future || gather_future->destroy != gather_destroy)
+        return NULL; /* not a gather */
+    const gather *g = gather_future->impl;
+    return g->failed_child;
 }
 
 /* ---- as_completed -------------------------------------------------------------------------- */
@@ -242,8 +252,11 @@ static void wait_child_done(cw_future *child, void *arg)
 {
     waiter *w = arg;
     w->n_done++;
-    if (cw_future_state(child) == CW_FAILED) /* as in asyncio, a cancellation is not an exception here */
+    if (cw_future_state(child) == CW_FAILED) { /* as in asyncio, a cancellation is not an exception here */
         w->failed = true;
+        if (w->when == CW_FIRST_EXCEPTION)
+            child->observed = true; /* asyncio's wait calls f.exception() to decide: the error was read */
+    }
     if (satisfied(w))
         cw_future_resolve(w->wakeup, NULL, NULL);
 }
