@@ -75,7 +75,7 @@ static int gather_cancel(cw_future *self)
     gather *g = self->impl;
     g->cancelling = true;
     for (int i = 0; i < g->n; i++)
-        cw_future_cancel(g->children[i]);
+        cw_future_cancel_msg(g->children[i], self->message);
     return 0;
 }
 
