@@ -55,6 +55,11 @@ struct cw_future {
 /* While a cancel hook runs, the pending future's message is the cancellation's (or NULL): a hook
  * passes it on with cw_future_cancel_msg(what_it_waits_on, self->message). */
 
+/* What to undo should cw_run() abandon the current task inside a suspending call (it never
+ * returns then): callbacks pointing into its stack must go before the stack is reused.
+ * NULL clears it. */
+void cw__task_on_abandon(void (*fn)(void *arg), void *arg);
+
 /* End a pending future as cancelled, bypassing its cancel hook. */
 void cw_future_set_cancelled(cw_future *future);
 

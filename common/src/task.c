@@ -60,6 +60,8 @@ typedef struct task {
     stack stack;
     void *asan_fake_stack;
     cw_future *awaiting;   /* what the task is suspended on, if anything */
+    void (*on_abandon)(void *arg); /* see cw__task_on_abandon() */
+    void *on_abandon_arg;
     bool cancel_requested; /* deliver CW_ECANCELLED at the next await */
     bool was_cancelled;    /* a cancellation was delivered: the task ends cancelled */
     bool started, finished;
@@ -467,6 +469,15 @@ int cw_sleep(uint64_t ms)
     return rc;
 }
 
+void cw__task_on_abandon(void (*fn)(void *arg), void *arg)
+{
+    task *t = rt ? rt->current : NULL;
+    if (t) {
+        t->on_abandon = fn;
+        t->on_abandon_arg = arg;
+    }
+}
+
 int cw_task_cancelling(const cw_future *f)
 {
     return f && f->is_task ? f->cancel_requests : CW_EINVAL;
@@ -524,6 +535,8 @@ static void abandon_stuck_tasks(void)
             cw_future_remove_done(t->awaiting, wake, t);
             cw_future_release(t->awaiting);
         }
+        if (t->on_abandon) /* its stack is still there: let the call it is stuck in unhook itself */
+            t->on_abandon(t->on_abandon_arg);
         t->was_cancelled = true;
         if (t->future->cancel_requests == 0)
             t->future->cancel_requests = 1; /* it ends cancelled, whatever it took back */

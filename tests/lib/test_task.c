@@ -981,6 +981,47 @@ START_TEST(test_cancelled_task_result_has_an_owner)
 }
 END_TEST
 
+/* Two tasks stuck after cw_run()'s cancellation, one awaiting the other: abandoning the first
+ * ends it, which wakes the second, which is abandoned in turn. Nothing may run or touch a task
+ * after it was freed (valgrind and ASan would report it). */
+static cw_future *stuck_inner;
+
+static void *await_forever_after_cancel(void *arg)
+{
+    (void)arg;
+    cw_future *never = cw_future_new();
+    if (cw_await(never) == CW_ECANCELLED)
+        cw_await(never); /* ignores the cancellation: stuck */
+    cw_future_release(never);
+    return NULL;
+}
+
+static void *await_inner_twice(void *arg)
+{
+    (void)arg;
+    while (cw_await(stuck_inner) == CW_ECANCELLED && !cw_future_done(stuck_inner))
+        ;
+    return NULL;
+}
+
+static void *leave_two_stuck(void *arg)
+{
+    (void)arg;
+    cw_future *outer = cw_spawn(await_inner_twice, NULL); /* older: abandoned last */
+    stuck_inner = cw_spawn(await_forever_after_cancel, NULL);
+    cw_sleep(10);
+    cw_future_release(outer);
+    cw_future_release(stuck_inner);
+    return NULL;
+}
+
+START_TEST(test_abandoned_tasks_freed_once)
+{
+    ck_assert_int_eq(cw_run(leave_two_stuck, NULL, NULL), 0);
+    ck_assert_int_eq(cw_run(return_value, NULL, NULL), 0); /* the runtime is whole again */
+}
+END_TEST
+
 /* ------------------------------------------------------------ stack overflow */
 
 /* A frame larger than a task's whole stack; only its lowest 4 KiB are written. Without a guard
@@ -1078,6 +1119,7 @@ int main(void)
     tcase_add_test(tc, test_run_detects_deadlock_through_task);
     tcase_add_test(tc, test_run_returns_ecancelled_when_main_cancelled);
     tcase_add_test(tc, test_now_us_is_monotonic);
+    tcase_add_test(tc, test_abandoned_tasks_freed_once);
     tcase_add_test(tc, test_stack_overflow_faults);
 
     tc = add_case(s, "spawn", 10, NULL, NULL);
