@@ -989,10 +989,11 @@ static cw_future *stuck_inner;
 static void *await_forever_after_cancel(void *arg)
 {
     (void)arg;
-    cw_future *never = cw_future_new();
+    cw_future *never = cw_future_new(), *never_again = cw_future_new();
     if (cw_await(never) == CW_ECANCELLED)
-        cw_await(never); /* ignores the cancellation: stuck */
+        cw_await(never_again); /* ignores the cancellation: stuck */
     cw_future_release(never);
+    cw_future_release(never_again);
     return NULL;
 }
 
