@@ -985,15 +985,13 @@ END_TEST
  * ends it, which wakes the second, which is abandoned in turn. Nothing may run or touch a task
  * after it was freed (valgrind and ASan would report it). */
 static cw_future *stuck_inner;
+static cw_future *never, *never_again; /* the test frees them: an abandoned task never returns */
 
 static void *await_forever_after_cancel(void *arg)
 {
     (void)arg;
-    cw_future *never = cw_future_new(), *never_again = cw_future_new();
     if (cw_await(never) == CW_ECANCELLED)
         cw_await(never_again); /* ignores the cancellation: stuck */
-    cw_future_release(never);
-    cw_future_release(never_again);
     return NULL;
 }
 
@@ -1018,8 +1016,12 @@ static void *leave_two_stuck(void *arg)
 
 START_TEST(test_abandoned_tasks_freed_once)
 {
+    never = cw_future_new();
+    never_again = cw_future_new();
     ck_assert_int_eq(cw_run(leave_two_stuck, NULL, NULL), 0);
     ck_assert_int_eq(cw_run(return_value, NULL, NULL), 0); /* the runtime is whole again */
+    cw_future_release(never);
+    cw_future_release(never_again);
 }
 END_TEST
 
