@@ -124,6 +124,41 @@ START_TEST(test_whole_body)
 }
 END_TEST
 
+START_TEST(test_empty_body)
+{
+    cw_fixture *fixture = start_fixture();
+    char url[128];
+    fetch_result r = {.status = 999};
+    int rc = fetch_blocking(cw_fixture_url(fixture, "/bytes/0", url, sizeof url), &r);
+    ck_assert_msg(rc == 0 && r.status == 200, "GET /bytes/0: expected rc 0 and status 200, got rc %d (%s) and status %ld",
+                  rc, cw_error_name(rc), r.status);
+    ck_assert_msg(r.body != NULL && r.body_len == 0 && r.body[0] == '\0',
+                  "a response with an empty body should give body \"\" (an empty string, not NULL: NULL means no "
+                  "response) and body_len 0, but body is %s and body_len %zu",
+                  r.body ? "not empty" : "NULL", r.body_len);
+    fetch_result_free(&r);
+    cw_fixture_stop(fixture);
+}
+END_TEST
+
+START_TEST(test_dropped_mid_body)
+{
+    cw_fixture *fixture = start_fixture();
+    char url[128];
+    fetch_result r = {.status = 999};
+    int rc = fetch_blocking(cw_fixture_url(fixture, "/close", url, sizeof url), &r);
+    ck_assert_msg(rc == CW_ECONNRESET,
+                  "/close sends part of its body, then drops the connection: expected CW_ECONNRESET, got %d (%s)", rc,
+                  cw_error_name(rc));
+    ck_assert_msg(r.status == 0 && r.body == NULL && r.body_len == 0,
+                  "after a failure the result should be empty (status 0, body NULL, body_len 0), but it holds "
+                  "status %ld and %zu bytes of body: free the part that arrived before the failure",
+                  r.status, r.body_len);
+    fetch_result_free(&r);
+    cw_fixture_stop(fixture);
+}
+END_TEST
+
 START_TEST(test_timeout)
 {
     cw_fixture *fixture = start_fixture();
@@ -255,6 +290,8 @@ int main(int argc, char **argv)
         {"a refused connection gives CW_ECONNREFUSED and an empty result", test_refused, 1, 5},
         {"bad URLs give CW_EBADURL and CW_ESCHEME", test_bad_urls, 1, 5},
         {"the whole body arrives: /bytes/300000 gives 300000 bytes", test_whole_body, 2, 5},
+        {"an empty body is \"\", not NULL", test_empty_body, 1, 5},
+        {"a connection dropped mid-body: CW_ECONNRESET, nothing kept", test_dropped_mid_body, 1, 5},
         {"fetch_with_timeout: CW_ETIMEDOUT on /stall, a response in time", test_timeout, 2, 5},
         {"sequential fetches never overlap, one connection at a time", test_sequential_no_overlap, 3, 5},
         {"sequential results come back in input order", test_sequential_input_order, 2, 5},
