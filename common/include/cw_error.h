@@ -30,6 +30,7 @@ typedef enum cw_error {
     CW_ENOMEM = -1016,       /**< out of memory */
     CW_EFAILED = -1017,      /**< a task failed without naming a more precise code */
     CW_EMFILE = -1018,       /**< this process has no file descriptor left for a socket */
+    CW_EGROUP = -1019,       /**< tasks of a task group failed: cw_task_group_errors() lists them */
 } cw_error;
 
 /**
