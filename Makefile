@@ -12,6 +12,7 @@
 #   make docs         the browsable documentation (Doxygen)
 #   make bench        the benchmarks (bench/*.c, the 200,000-request soak included)
 #   make load         10,000 requests in flight at once against the fixture server
+#   make difftest N=10000 SEED=7   the differential tester: N random scenarios on asyncio and on the library
 #   make fuzz         fuzz the fixture server's request parsing for FUZZ_SECONDS (default 180; needs clang)
 #   make clean        remove build/
 #   V=1               show the whole compiler commands
@@ -72,7 +73,7 @@ CH_DIR   = $(firstword $(filter $(CH)%,$(CHAPTERS)))
 ifeq ($(MAKELEVEL),0)
 .NOTPARALLEL:
 endif
-.PHONY: all demo run grade next watch reset grade-batch test bench load fuzz docs clean deps build-all build-demos build-chapter build-lib-tests build-bench help
+.PHONY: all demo run grade next watch reset grade-batch test bench load fuzz difftest docs clean deps build-all build-demos build-chapter build-lib-tests build-bench help
 
 ## Targets a person types. Each checks the system packages first, then builds in a fresh make
 ## (so pkg-config is asked again after an install).
@@ -132,6 +133,13 @@ bench: deps
 load: deps
 	+@$(MAKE) --no-print-directory $(BUILD)/tests/lib/test_load
 	CW_LOAD_REQUESTS=10000 $(BUILD)/tests/lib/test_load
+
+# tests/diff: the same random scenarios on asyncio (/usr/bin/python3) and on the library; see tests/diff/README.md.
+N    ?= 1000
+SEED ?= $(shell date +%s)
+difftest: deps
+	+@$(MAKE) --no-print-directory $(BUILD)/tests/diff/interp
+	@tests/diff/run --build $(BUILD) --count $(N) --seed $(SEED)
 
 # libFuzzer comes with clang (Debian: libclang-rt-14-dev); see fuzz/README.md. New inputs go to
 # build/fuzz/corpus, crashes to build/fuzz/crashes; fuzz/corpus holds the seeds.
@@ -197,6 +205,14 @@ $(BUILD)/chapters/%: $(BUILD)/obj/chapters/%.o $(LIB)
 	$(Q)$(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/tests/lib/%: $(BUILD)/obj/tests/lib/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# The differential tester's interpreter, with the optional parts of the API the library has.
+$(BUILD)/obj/tests/diff/interp.o: INC = $(if $(shell grep -s cw_future_cancel_msg common/include/cw_future.h),-DHAVE_CANCEL_MSG) \
+    $(if $(shell grep -s cw_task_uncancel common/include/cw_task.h),-DHAVE_UNCANCEL)
+$(BUILD)/tests/diff/%: $(BUILD)/obj/tests/diff/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS) $^ $(LDLIBS) -o $@
