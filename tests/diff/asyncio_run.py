@@ -21,6 +21,10 @@ sys.path.insert(0, __import__("os").path.dirname(__file__))
 from scenario import parse  # noqa: E402
 
 
+if __name__ == "__main__":  # aiohttp_run imports this file as a module: let it find this copy
+    sys.modules["asyncio_run"] = sys.modules["__main__"]
+
+
 class ScenarioError(Exception):
     """The error a `fail KIND` statement raises; its one argument is the kind."""
 
@@ -76,6 +80,7 @@ class Run:
         self.loop = asyncio.get_running_loop()
         self.t0 = self.loop.time()
         self.handles, self.names, self.trace = {}, {}, []
+        self.http = None  # set to an aiohttp_run.Http for an HTTP scenario
         self.msg = "msg" in sc.features  # cancellation messages are traced where they are first read
 
     def step(self):
@@ -156,17 +161,26 @@ class Run:
                     except (asyncio.CancelledError, ScenarioError) as e:
                         what = render_exception(e, self.msg)
                     self.log(who, f"as_completed -> {what}")
+            elif op == "session":
+                self.session = self.http.open_session(args)
+            elif op == "get":
+                self.track(args[0], asyncio.get_running_loop().create_task(self.http.get(self.session, args[1:])))
             else:
                 raise ValueError(f"unknown statement {op}")
         raise ValueError(f"{who}: the body ended without return, fail or reraise")
 
     async def run(self):
+        if self.http:
+            await self.http.reset_stats()
+            self.t0 = self.loop.time()
         self.spawn("main")
         # Then let everything spawned finish (asyncio.run would cancel it; the scenario waits instead).
         while pending := [f for f in self.handles.values() if not f.done()]:
             await asyncio.wait(pending)
         for _ in range(3):  # let the last done callbacks run
             await asyncio.sleep(0)
+        if self.http:
+            await self.http.finish(self)
         return self.trace
 
 
@@ -223,10 +237,19 @@ def run_virtual(sc):
 
 # ---- real time ----------------------------------------------------------------------------------
 
+def is_http(sc):
+    return any(words[0] == "session" for words in sc.main.stmts)
+
+
 async def run_real(scenarios, parallel, out):
     for i in range(0, len(scenarios), parallel):
         wave = scenarios[i:i + parallel]
-        traces = await asyncio.gather(*(Run(sc, sc.unit_ms / 1000).run() for sc in wave))
+        runs = [Run(sc, sc.unit_ms / 1000) for sc in wave]
+        for slot, run in enumerate(runs):
+            if is_http(run.sc):  # servers are started before the wave, not while others are timed
+                import aiohttp_run
+                run.http = aiohttp_run.Http(run.unit_s, slot)
+        traces = await asyncio.gather(*(run.run() for run in runs))
         for sc, trace in zip(wave, traces):
             out.write(block(sc, trace))
         out.flush()
@@ -243,7 +266,11 @@ def main(argv):
                 sys.stdout.write(f"# timers due together at {ties}\n")
         return 0
     parallel = int(argv[argv.index("--parallel") + 1]) if "--parallel" in argv else 50
-    asyncio.run(run_real(scenarios, parallel, sys.stdout))
+    try:
+        asyncio.run(run_real(scenarios, parallel, sys.stdout))
+    finally:
+        if "aiohttp_run" in sys.modules:
+            sys.modules["aiohttp_run"].stop_all()
     return 0
 
 

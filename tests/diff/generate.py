@@ -128,17 +128,73 @@ def make(seed, index, features, unit_ms):
     raise RuntimeError(f"seed {seed}: no scenario {index} without a tie in {MAX_ATTEMPTS} attempts")
 
 
+def half_steps(rng, low=1, high=6):
+    """A timeout of a whole number of steps and a half: every server answers on a whole step, so a
+    timeout never falls due together with an answer."""
+    return f"{rng.randint(low, high)}.5"
+
+
+def make_http(seed, index, unit_ms):
+    """An HTTP scenario: requests through one session against two fixture servers (see aiohttp_run.py).
+
+    Either timeouts (no limit binds; each request meets its own deadlines: total, connect,
+    sock_connect, sock_read, from the session or its own) or a pool (limit or limit_per_host binds;
+    requests queue). When the global limit binds, every request goes to one server: aiohttp 3.8 hands
+    a freed connection to a host picked at random (connector._release_waiter shuffles them)."""
+    r = random.Random(f"http:{seed}:{index}")
+    n = r.randint(2, 5)
+
+    def timeouts(p):
+        values = r.sample(range(0, 7), 4)  # distinct, so two deadlines of one request never tie
+        return [f"{v}.5" if r.random() < p else "-" for v in values]
+
+    stmts, pool = [], r.random() < 0.5
+    if pool:
+        per_host = r.random() < 0.4
+        limit, limit_per_host = (0, r.randint(1, 2)) if per_host else (r.randint(1, 3), 0)
+        stmts.append(["session", limit, limit_per_host, "-", "-", "-", "-"])
+        for i in range(1, n + 2):
+            server = r.choice("ab") if per_host else "a"
+            get = ["get", f"r{i}", server, f"delay:{r.randint(1, 4)}"]
+            if r.random() < 0.3:  # a deadline for the wait in the queue, or for all of it
+                get += ["-", half_steps(r, 0, 4), "-", "-"] if r.random() < 0.6 else [half_steps(r, 1, 6), "-", "-", "-"]
+            stmts.append(get)
+    else:
+        stmts.append(["session", 0, 0] + timeouts(0.4))
+        session = stmts[0][3:]
+        for i in range(1, n + 1):
+            server = "hole" if r.random() < 0.2 else r.choice("ab")
+            path = r.choice(["get", "delay:1", "delay:2", "delay:3", "delay:4", "stall"]) if server != "hole" else "get"
+            own = timeouts(0.5) if r.random() < 0.35 else None
+            effective = own or session
+            # A request that could wait forever gets a total deadline.
+            can_end = (path not in ("stall",) and server != "hole") or effective[0] != "-" or \
+                (server == "hole" and (effective[1] != "-" or effective[2] != "-")) or \
+                (path == "stall" and effective[3] != "-")
+            if not can_end:
+                own = list(effective)
+                own[0] = half_steps(r)
+                own = own if len(set(w for w in own if w != "-")) == len([w for w in own if w != "-"]) else [own[0], "-", "-", "-"]
+            stmts.append(["get", f"r{i}", server, path] + (own or []))
+    if r.random() < 0.5:
+        stmts.insert(1 + r.randint(0, len(stmts) - 1), ["sleep", 1])
+    stmts += [["await", w[1]] for w in stmts if w[0] == "get"]
+    stmts.append(["return", 0])
+    return Scenario(index, f"http:{seed}:{index}", unit_ms, (), {}, Body("main", stmts))
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", default="1")
     ap.add_argument("--count", type=int, default=10)
     ap.add_argument("--first", type=int, default=0)
     ap.add_argument("--features", default="")
-    ap.add_argument("--unit", type=int, default=50)
+    ap.add_argument("--unit", type=int, default=100)
+    ap.add_argument("--http", action="store_true")
     a = ap.parse_args(argv[1:])
     features = [f for f in a.features.split(",") if f]
     for i in range(a.first, a.first + a.count):
-        sys.stdout.write(make(a.seed, i, features, a.unit).text())
+        sys.stdout.write((make_http(a.seed, i, a.unit) if a.http else make(a.seed, i, features, a.unit)).text())
     return 0
 
 

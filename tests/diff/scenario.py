@@ -32,6 +32,8 @@ STATEMENTS = {
     "gather": 2,        # gather G rex|norex H...          G = asyncio.gather(H..., return_exceptions=...)
     "wait": 2,          # wait all|first|exc none|UNITS H...   asyncio.wait(...); traced
     "as_completed": 1,  # as_completed none|UNITS H...     one traced line per item
+    "session": 6,       # session LIMIT PER_HOST TOTAL CONNECT SOCK_CONNECT SOCK_READ   (main; see aiohttp_run.py)
+    "get": 3,           # get R SERVER PATH [TOTAL CONNECT SOCK_CONNECT SOCK_READ]      a request, like a task
 }
 ERROR_KINDS = ("E1", "E2", "E3")
 
