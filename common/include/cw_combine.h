@@ -15,6 +15,14 @@
 #include "cw_future.h"
 
 /**
+ * @brief "No timeout" for cw_wait() and cw_as_completed_new(): asyncio's `timeout=None`.
+ *
+ * A timeout of 0 is not "none": as asyncio's `timeout=0`, it looks once (on the
+ * next loop step, so that futures already finished are seen) and returns.
+ */
+#define CW_NO_TIMEOUT UINT64_MAX
+
+/**
  * @brief asyncio.gather: one future for many, with the results in input order.
  *
  * The gather future resolves when every child has finished; its result is a
@@ -49,7 +57,8 @@ typedef struct cw_as_completed cw_as_completed;
  * @brief asyncio.as_completed: hand out futures in the order they finish.
  * @param futures the futures to watch (each gets retained until the iterator is freed).
  * @param n how many.
- * @param timeout_ms a deadline for the whole iteration, counted from now; 0 = none.
+ * @param timeout_ms a deadline for the whole iteration, counted from now, or CW_NO_TIMEOUT;
+ *        0 hands out what has already finished, then times out (asyncio's timeout=0).
  * @return the iterator, or NULL for bad arguments or out of memory.
  *
  * @code
@@ -115,7 +124,8 @@ typedef struct cw_wait_sets {
  * @param futures the futures (not retained: keep your own references).
  * @param n how many; 0 is an error, as in asyncio.
  * @param when the condition.
- * @param timeout_ms 0 = no timeout.
+ * @param timeout_ms the longest wait, or CW_NO_TIMEOUT; 0 looks once and returns
+ *        (asyncio's timeout=0: done holds what had already finished).
  * @param sets filled on return; free its arrays with cw_wait_sets_free().
  * @return 0, CW_EINVAL for an empty or NULL input, CW_ECANCELLED when the
  *         calling task was cancelled, CW_ENOTASK outside a task.

@@ -41,10 +41,14 @@ typedef struct gather {
 static void gather_child_done(cw_future *child, void *arg)
 {
     gather *g = arg;
+    /* Finishing the gather runs its callbacks, and one may release its last reference,
+     * which frees g: keep the gather alive until this callback is over. */
+    cw_future *self = cw_future_retain(g->self);
     g->remaining--;
     if (g->cancelling) {
         if (g->remaining == 0)
             cw_future_set_cancelled(g->self);
+        cw_future_release(self);
         return;
     }
     bool failed = cw_future_state(child) == CW_FAILED || cw_future_state(child) == CW_CANCELLED;
@@ -60,6 +64,7 @@ static void gather_child_done(cw_future *child, void *arg)
     }
     if (g->remaining == 0)
         cw_future_resolve(g->self, g->children, NULL);
+    cw_future_release(self);
 }
 
 /* asyncio: cancelling a gather cancels its children; it ends once they have all ended. */
@@ -154,9 +159,10 @@ cw_as_completed *cw_as_completed_new(cw_future **futures, int n, uint64_t timeou
     it->n = n;
     it->futures = retain_all(futures, n);
     it->finished = malloc((n ? n : 1) * sizeof *it->finished);
-    if (timeout_ms)
+    bool deadline = timeout_ms != CW_NO_TIMEOUT;
+    if (deadline)
         it->timer = cw_loop() ? cw_timer_future(timeout_ms) : NULL;
-    if (!it->futures || !it->finished || (timeout_ms && !it->timer)) {
+    if (!it->futures || !it->finished || (deadline && !it->timer)) {
         cw_as_completed_free(it);
         return NULL;
     }
@@ -258,8 +264,9 @@ int cw_wait(cw_future **futures, int n, cw_return_when when, uint64_t timeout_ms
     if (!cw_current_task())
         return CW_ENOTASK;
     waiter w = { when, n, 0, false, cw_future_new() };
-    cw_future *timer = timeout_ms ? cw_timer_future(timeout_ms) : NULL;
-    if (!w.wakeup || (timeout_ms && !timer)) {
+    bool deadline = timeout_ms != CW_NO_TIMEOUT; /* 0 too: look once, on the next loop step */
+    cw_future *timer = deadline ? cw_timer_future(timeout_ms) : NULL;
+    if (!w.wakeup || (deadline && !timer)) {
         cw_future_release(w.wakeup);
         cw_future_release(timer);
         return CW_ENOMEM;
