@@ -102,7 +102,9 @@ START_TEST(test_options_default)
     ck_assert_uint_eq(o.timeouts.total_ms, CW_DEFAULT_TOTAL_MS);
     ck_assert_uint_eq(o.timeouts.total_ms, 300000);
     ck_assert_uint_eq(o.timeouts.connect_ms, 0);
-    ck_assert_uint_eq(o.timeouts.sock_connect_ms, 0);
+    /* aiohttp >= 3.10: ClientTimeout(total=5 * 60, sock_connect=30) */
+    ck_assert_uint_eq(o.timeouts.sock_connect_ms, CW_DEFAULT_SOCK_CONNECT_MS);
+    ck_assert_uint_eq(o.timeouts.sock_connect_ms, 30000);
     ck_assert_uint_eq(o.timeouts.sock_read_ms, 0);
     ck_assert_uint_eq(o.max_body, 64u * 1024 * 1024);
 }
