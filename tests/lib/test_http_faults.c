@@ -9,7 +9,10 @@
  * a socket that cannot be watched fails the request that needed it (libcurl's
  * multi handle, and every later request, must stay usable), and a transfer
  * libcurl refuses to start fails that request alone, without starting any
- * other request twice.
+ * other request twice. Out of memory just as a finished transfer's response
+ * is taken (a calloc stand-in, armed by curl_multi_info_read's) fails that
+ * request with CW_ENOMEM and a message. AddressSanitizer and valgrind bring
+ * their own calloc, so that last test runs only in the plain build.
  */
 #include "cw.h"
 #include "cw_fixture.h"
@@ -19,10 +22,53 @@
 #include <curl/curl.h>
 #include <dlfcn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
 /* ------------------------------------------------------------ the stand-ins */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define CALLOC_STAND_IN 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CALLOC_STAND_IN 0
+#endif
+#endif
+#ifndef CALLOC_STAND_IN
+#define CALLOC_STAND_IN 1
+#endif
+
+static bool fail_response_calloc; /* armed: fail the calloc of a response after the next finished transfer */
+static bool response_calloc_armed;
+static int response_callocs_failed;
+
+#if CALLOC_STAND_IN
+extern void *__libc_calloc(size_t nmemb, size_t size);
+
+void *calloc(size_t nmemb, size_t size)
+{
+    if (response_calloc_armed && nmemb == 1 && size == sizeof(cw_response)) {
+        response_calloc_armed = false;
+        response_callocs_failed++;
+        return NULL;
+    }
+    return __libc_calloc(nmemb, size);
+}
+#endif
+
+CURLMsg *curl_multi_info_read(CURLM *multi, int *left)
+{
+    static CURLMsg *(*real)(CURLM *, int *);
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "curl_multi_info_read");
+    CURLMsg *msg = real(multi, left);
+    if (msg && msg->msg == CURLMSG_DONE && fail_response_calloc) {
+        fail_response_calloc = false;
+        response_calloc_armed = true; /* the library takes the response next */
+    }
+    return msg;
+}
 
 static int poll_inits_to_fail; /* the next N calls fail with UV_EBADF */
 static int poll_inits_failed;
@@ -193,6 +239,46 @@ START_TEST(test_refused_start_fails_only_that_request)
 }
 END_TEST
 
+/* ------------------------------------------------------------ out of memory for a response */
+
+/** valgrind runs the program with its preloaded library, whose calloc replaces the program's. */
+static bool under_valgrind(void)
+{
+    const char *preload = getenv("LD_PRELOAD");
+    return preload && strstr(preload, "vgpreload") != NULL;
+}
+
+typedef struct no_memory {
+    int during, after;
+    char message[256];
+} no_memory;
+
+static void *response_without_memory(void *arg)
+{
+    no_memory *m = arg;
+    cw_session *s;
+    cw_session_open(&s, NULL);
+    fail_response_calloc = true;
+    m->during = get_once(s, "/get", m->message, sizeof m->message);
+    fail_response_calloc = response_calloc_armed = false;
+    m->after = get_once(s, "/get", NULL, 0);
+    cw_session_close(s);
+    return NULL;
+}
+
+START_TEST(test_response_without_memory)
+{
+    no_memory m = { 1, 1, "" };
+    ck_assert_int_eq(cw_run(response_without_memory, &m, NULL), 0);
+    if (response_callocs_failed == 0 && under_valgrind())
+        return; /* valgrind's calloc took the place of ours: nothing was injected */
+    ck_assert_msg(response_callocs_failed == 1, "the fault should have been met once, %d", response_callocs_failed);
+    ck_assert_msg(m.during == CW_ENOMEM, "the request should fail with CW_ENOMEM, got %s", cw_error_name(m.during));
+    ck_assert_msg(strstr(m.message, "/get") != NULL, "the message should name the request: %s", m.message);
+    ck_assert_msg(m.after == 0, "the next request should succeed, got %s", cw_error_name(m.after));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("http_faults");
@@ -200,5 +286,7 @@ int main(void)
     tcase_add_test(tc, test_unwatchable_socket_fails_one_request);
     tcase_add_test(tc, test_unstartable_poll_fails_one_request);
     tcase_add_test(tc, test_refused_start_fails_only_that_request);
+    if (CALLOC_STAND_IN)
+        tcase_add_test(tc, test_response_without_memory);
     return run_suite(s);
 }
