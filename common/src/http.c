@@ -361,6 +361,20 @@ static void transfer_done(request *r, CURLcode result)
                     "ulimit -n, or lower the session's limit)", cw_strerror(CW_EMFILE), r->method, r->url);
         return;
     }
+    /* Two libcurl codes say something else when they come with a response: the scheme was checked before
+     * sending, so "unsupported protocol" with no HTTP header received means the reply is not HTTP; and
+     * "out of memory" while the headers come in is, in practice, a header line over libcurl's 100 KB. */
+    bool no_header = r->response_headers.len == 0, no_body = r->response_body.len == 0;
+    if (result == CURLE_UNSUPPORTED_PROTOCOL && no_header) {
+        request_end(r, CW_EHTTP, "%s: %s %s (the reply is not HTTP: %s)", cw_strerror(CW_EHTTP), r->method, r->url,
+                    r->error[0] ? r->error : curl_easy_strerror(result));
+        return;
+    }
+    if (result == CURLE_OUT_OF_MEMORY && r->connected && no_body) {
+        request_end(r, CW_EHTTP, "%s: %s %s (a response header line is longer than libcurl's limit of 100 KB, "
+                    "or no memory was left for it)", cw_strerror(CW_EHTTP), r->method, r->url);
+        return;
+    }
     int code = error_from_curl(r, result);
     if (code == CW_ETOOBIG)
         request_end(r, code, "%s: %s %s (more than max_body = %zu bytes)", cw_strerror(code), r->method, r->url,
