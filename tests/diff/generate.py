@@ -89,6 +89,8 @@ class Maker:
         if r.random() < 0.15:  # cancel before anything ran
             stmts.append(["cancel", r.choice(owned)] + self.message())
             stmts.append(["sleep", 1])
+        else:  # tasks spawned by tasks exist from the start too: cancelling one wakes its parent's await
+            owned += [t for t in self.tasks if t not in top]
         for _ in range(r.randint(1, 4)):
             what = r.random()
             if what < 0.35:
@@ -122,7 +124,10 @@ def make(seed, index, features, unit_ms):
         maker = Maker(random.Random(f"{seed}:{index}:{attempt}"), features)
         main = maker.main()
         sc = Scenario(index, f"{seed}:{index}:{attempt}", unit_ms, tuple(features), maker.tasks, main)
-        trace, ties = run_virtual(sc)
+        try:
+            trace, ties = run_virtual(sc)
+        except (KeyError, ValueError):  # e.g. a cancel of a task whose parent never ran
+            continue
         if not ties:
             return sc
     raise RuntimeError(f"seed {seed}: no scenario {index} without a tie in {MAX_ATTEMPTS} attempts")
