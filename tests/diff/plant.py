@@ -17,8 +17,8 @@ EDITS = {
     "gather-completion-order": (
         "gather returns its results in completion order instead of input order",
         "common/src/combine.c",
-        "    gather *g = arg;\n    g->remaining--;\n",
-        "    gather *g = arg;\n    g->remaining--;\n"
+        "    g->remaining--;\n",
+        "    g->remaining--;\n"
         "    { /* PLANTED: move the child that finished to the next slot of the result */\n"
         "        int k = 0, slot = g->n - g->remaining - 1;\n"
         "        while (g->children[k] != child)\n"
