@@ -115,7 +115,9 @@ class Run:
         except asyncio.CancelledError as e:
             if body.handler is None:
                 raise
-            self.log(body.name, "caught " + render_exception(e, self.msg))
+            # Without its message: in C a task cannot read the message of its own cancellation, which
+            # main's await of the task shows anyway when the handler re-raises.
+            self.log(body.name, "caught cancelled")
             return await self.execute(body.name, body.handler, e)
 
     async def execute(self, who, stmts, caught=None):

@@ -523,10 +523,7 @@ static void *run_task(void *arg)
     outcome out = { 0 };
     execute(sc, b->name, b->stmts, b->n_stmts, &out);
     if (out.how == CANCELLED && b->has_handler) {
-        if (sc->msg && strcmp(out.message, "cancelled") != 0)
-            trace(sc, b->name, "caught cancelled(%s)", out.message);
-        else
-            trace(sc, b->name, "caught cancelled");
+        trace(sc, b->name, "caught cancelled"); /* (its message shows where main awaits the task) */
         out = (outcome){ 0 };
         execute(sc, b->name, b->handler, b->n_handler, &out);
     }
