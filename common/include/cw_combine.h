@@ -30,8 +30,10 @@
  * order they finished in, so slot i is futures[i].
  *
  * - @p return_exceptions false: the gather fails with the first child error at
- *   once (a cancelled child counts as that child's error, CW_ECANCELLED); the
- *   other children keep running and later errors stay on their own futures.
+ *   once, with that child's own code and message, unchanged (asyncio raises the
+ *   child's own exception; cw_gather_failed_child() says which child it was). A
+ *   cancelled child counts as that child's error, CW_ECANCELLED. The other
+ *   children keep running, and later errors stay on their own futures.
  * - @p return_exceptions true: the gather never fails because of a child; each
  *   slot holds a result or an error, to check with cw_future_error().
  *
@@ -49,6 +51,19 @@
  * @endcode
  */
 cw_future *cw_gather(cw_future **futures, int n, bool return_exceptions);
+
+/**
+ * @brief The child whose error a failed gather took.
+ * @param gather a future made by cw_gather().
+ * @return that child (borrowed: not a new reference; valid as long as the gather),
+ *         or NULL when the gather has not failed because of a child, or is not a gather.
+ *
+ * @code
+ * if (cw_await(g) < 0 && cw_gather_failed_child(g))
+ *     printf("%s failed: %s\n", name_of(cw_gather_failed_child(g)), cw_future_message(g));
+ * @endcode
+ */
+cw_future *cw_gather_failed_child(const cw_future *gather);
 
 /** An as_completed iterator (opaque). */
 typedef struct cw_as_completed cw_as_completed;
@@ -104,7 +119,10 @@ void cw_as_completed_free(cw_as_completed *it);
 typedef enum cw_return_when {
     CW_ALL_COMPLETED,   /**< when every future has finished (the default) */
     CW_FIRST_COMPLETED, /**< when at least one has finished */
-    CW_FIRST_EXCEPTION, /**< when one fails (a cancelled one does not count, as in asyncio), else when all have finished */
+    /** when one fails (a cancelled one does not count, as in asyncio), else when all have finished;
+     *  as asyncio's wait, it reads the errors it sees, so releasing such a future prints no
+     *  "nobody read its error" warning */
+    CW_FIRST_EXCEPTION,
 } cw_return_when;
 
 /** The two sets cw_wait() fills: the original pointers, split into done and pending. */

@@ -507,6 +507,39 @@ START_TEST(test_gather_freed_by_its_own_callback)
 }
 END_TEST
 
+/* A failed gather carries the child's own code and message, unchanged (asyncio raises the child's
+ * own exception), and says which child it was. */
+START_TEST(test_gather_keeps_child_error)
+{
+    cw_future *fs[3] = { cw_future_new(), cw_future_new(), cw_future_new() };
+    cw_future *g = cw_gather(fs, 3, false);
+    ck_assert_ptr_null(cw_gather_failed_child(g));
+    cw_future_resolve(fs[0], NULL, NULL);
+    cw_future_fail(fs[1], CW_ETIMEDOUT, "B was late");
+    cw_future_fail(fs[2], CW_EHTTP, "C broke");
+    ck_assert_int_eq(cw_future_error(g), CW_ETIMEDOUT);
+    ck_assert_str_eq(cw_future_message(g), "B was late");
+    ck_assert_ptr_eq(cw_gather_failed_child(g), fs[1]);
+    ck_assert_ptr_null(cw_gather_failed_child(fs[0])); /* not a gather */
+    ck_assert_ptr_null(cw_gather_failed_child(NULL));
+    cw_future_error(fs[2]);
+    cw_future_release(g);
+
+    cw_future *hs[2] = { cw_future_new(), cw_future_new() };
+    g = cw_gather(hs, 2, false);
+    cw_future_cancel(hs[1]); /* a cancelled child is the gather's error: CW_ECANCELLED */
+    ck_assert_int_eq(cw_future_error(g), CW_ECANCELLED);
+    ck_assert_ptr_eq(cw_gather_failed_child(g), hs[1]);
+    cw_future_release(g);
+    cw_future *r = cw_gather(fs, 3, true); /* return_exceptions: the gather itself never fails */
+    ck_assert_int_eq(cw_future_error(r), 0);
+    ck_assert_ptr_null(cw_gather_failed_child(r));
+    cw_future_release(r);
+    cw_future_release_all(fs, 3);
+    cw_future_release_all(hs, 2);
+}
+END_TEST
+
 /* ------------------------------------------------------------ as_completed */
 
 typedef struct ac_record {
@@ -1012,6 +1045,76 @@ START_TEST(test_timeout_zero_looks_once)
 }
 END_TEST
 
+/* wait(FIRST_EXCEPTION) reads the errors it sees, as asyncio's (f.exception()): releasing that
+ * future prints nothing. An error that comes after wait returned stays unread, and
+ * ALL_COMPLETED reads none (asyncio prints "Task exception was never retrieved" for those). */
+typedef struct read_record {
+    bool seen_read, later_read, all_completed_read;
+} read_record;
+
+static void *wait_reads_errors(void *arg)
+{
+    read_record *r = arg;
+    cw_future *fs[2] = { cw_future_new(), cw_future_new() };
+    cw_future_fail(fs[0], CW_EHTTP, "one");
+    cw_wait_sets sets;
+    cw_wait(fs, 2, CW_FIRST_EXCEPTION, CW_NO_TIMEOUT, &sets);
+    cw_wait_sets_free(&sets);
+    cw_future_fail(fs[1], CW_EHTTP, "two");
+    r->seen_read = fs[0]->observed;
+    r->later_read = fs[1]->observed;
+    cw_future *gs[1] = { cw_future_new() };
+    cw_future_fail(gs[0], CW_EHTTP, "three");
+    cw_wait(gs, 1, CW_ALL_COMPLETED, CW_NO_TIMEOUT, &sets);
+    cw_wait_sets_free(&sets);
+    r->all_completed_read = gs[0]->observed;
+    cw_future_error(fs[1]);
+    cw_future_error(gs[0]);
+    cw_future_release_all(fs, 2);
+    cw_future_release(gs[0]);
+    return NULL;
+}
+
+START_TEST(test_wait_first_exception_reads_error)
+{
+    read_record r = { 0 };
+    ck_assert_int_eq(cw_run(wait_reads_errors, &r, NULL), 0);
+    ck_assert_msg(r.seen_read, "wait(FIRST_EXCEPTION) should count the error it saw as read");
+    ck_assert_msg(!r.later_read, "an error after wait returned should stay unread");
+    ck_assert_msg(!r.all_completed_read, "wait(ALL_COMPLETED) reads no error, as asyncio's");
+}
+END_TEST
+
+/* A task stuck in cw_wait() after its cancellation is abandoned by cw_run(); the waiter on its
+ * stack must not stay registered on a future that outlives cw_run(): finishing that future later
+ * would write into a stack that is gone (a crash, or an invalid write under valgrind). */
+static void *stuck_in_wait(void *arg)
+{
+    cw_future *outside = arg;
+    cw_wait_sets sets;
+    while (cw_wait(&outside, 1, CW_ALL_COMPLETED, CW_NO_TIMEOUT, &sets) == CW_ECANCELLED)
+        ; /* ignores the cancellation: cw_run() has to abandon it */
+    cw_wait_sets_free(&sets);
+    return NULL;
+}
+
+static void *leave_task_stuck(void *arg)
+{
+    cw_future *t = cw_spawn(stuck_in_wait, arg);
+    cw_sleep(10);
+    cw_future_release(t);
+    return NULL;
+}
+
+START_TEST(test_wait_abandoned_task_leaves_no_callback)
+{
+    cw_future *outside = cw_future_new(); /* made and finished outside cw_run() */
+    ck_assert_int_eq(cw_run(leave_task_stuck, outside, NULL), 0);
+    ck_assert_int_eq(cw_future_resolve(outside, NULL, NULL), 0); /* its callbacks run now, inline */
+    cw_future_release(outside);
+}
+END_TEST
+
 /* wait on requests: done holds the fast request. */
 static void *wait_requests(void *arg)
 {
@@ -1060,6 +1163,7 @@ int main(void)
     tcase_add_test(tc, test_gather_edges);
     tcase_add_test(tc, test_gather_plain_futures);
     tcase_add_test(tc, test_gather_freed_by_its_own_callback);
+    tcase_add_test(tc, test_gather_keeps_child_error);
 
     tc = add_case(s, "as_completed", 10, NULL, NULL);
     tcase_add_test(tc, test_as_completed_order);
@@ -1077,6 +1181,8 @@ int main(void)
     tcase_add_test(tc, test_wait_first_completed_loop);
     tcase_add_test(tc, test_wait_loop_storage_stays_flat);
     tcase_add_test(tc, test_timeout_zero_looks_once);
+    tcase_add_test(tc, test_wait_first_exception_reads_error);
+    tcase_add_test(tc, test_wait_abandoned_task_leaves_no_callback);
     tcase_add_test(tc, test_wait_on_requests);
 
     return run_suite(s);
