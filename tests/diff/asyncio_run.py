@@ -64,8 +64,9 @@ def outcome(f):
     if e is None:
         return "result " + render_value(f.result())
     # A gather that is cancelled, or whose child is cancelled, *fails* with CancelledError instead of
-    # ending cancelled; awaiting it raises CancelledError either way, so both read "cancelled".
-    return render_exception(e)
+    # ending cancelled; awaiting it raises CancelledError either way, so both read "cancelled"
+    # (without the message, as for a future that ended cancelled).
+    return render_exception(e, with_message=False)
 
 
 RETURN_WHEN = {"all": asyncio.ALL_COMPLETED, "first": asyncio.FIRST_COMPLETED,
@@ -101,6 +102,13 @@ class Run:
         self.handles[name] = f
         self.names[f] = name
         f.add_done_callback(lambda f: self.log(name, "end " + outcome(f)))
+
+    def is_task(self, name):
+        """Cancellation messages are compared for tasks only: a cancelled gather of asyncio 3.11 fails
+        with the CancelledError of whichever child finished last, so it has the message of that child
+        if it was a task cancelled with one, and none otherwise (a gather, a child that returned); the
+        library's gather keeps the message it was cancelled with."""
+        return self.sc.tasks.get(name) is not None or name == "main"
 
     def timeout(self, word):
         return None if word == "none" else 0 if word == "0" else self.seconds_until(int(word))
@@ -144,7 +152,7 @@ class Run:
                 try:
                     self.log(who, f"await {args[0]} -> result {render_value(await self.handles[args[0]])}")
                 except (asyncio.CancelledError, ScenarioError) as e:
-                    self.log(who, f"await {args[0]} -> {render_exception(e, self.msg)}")
+                    self.log(who, f"await {args[0]} -> {render_exception(e, self.msg and self.is_task(args[0]))}")
             elif op == "gather":
                 name, rex = args[0], args[1] == "rex"
                 self.track(name, asyncio.gather(*(self.handles[h] for h in args[2:]), return_exceptions=rex))
@@ -161,7 +169,7 @@ class Run:
                     except asyncio.TimeoutError:
                         what = "timeout"
                     except (asyncio.CancelledError, ScenarioError) as e:
-                        what = render_exception(e, self.msg)
+                        what = render_exception(e, False)  # which future it was is not known here
                     self.log(who, f"as_completed -> {what}")
             elif op == "session":
                 self.session = self.http.open_session(args)

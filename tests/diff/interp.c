@@ -432,8 +432,8 @@ static void execute(scenario *sc, const char *who, stmt *stmts, int n, outcome *
             int rc = cw_await(f);
             if (main) { /* main catches everything, and says what it caught */
                 text t = { 0 };
-                if (cw_future_done(f))
-                    render_outcome(&t, sc, f, true);
+                if (cw_future_done(f)) /* messages of tasks only (asyncio_run.py says why) */
+                    render_outcome(&t, sc, f, find(sc, s->w[1])->n_children == TASK);
                 else
                     add(&t, "%s (not done)", cw_error_name(rc));
                 trace(sc, who, "await %s -> %s", s->w[1], t.s);
@@ -474,7 +474,7 @@ static void execute(scenario *sc, const char *who, stmt *stmts, int n, outcome *
                 int rc = cw_as_completed_next(it, &f);
                 text t = { 0 };
                 if (rc == 0)
-                    render_outcome(&t, sc, f, true);
+                    render_outcome(&t, sc, f, false); /* asyncio_run.py cannot tell which future it was */
                 else if (rc == CW_ETIMEDOUT)
                     add(&t, "timeout");
                 else
