@@ -887,7 +887,7 @@ cw_future *cw_session_request(cw_session *s, const cw_request *req)
     snprintf(label, sizeof label, "%s %s", r->method, path ? path : r->url);
     r->span = cw_timeline_begin(CW_SPAN_REQUEST, label);
 
-    uv_timer_init(s->loop, &r->deadline);
+    uv_timer_init(s->loop, &r->deadline); /* cannot fail: it only fills in the handle */
     r->deadline.data = r;
     r->queued_at = fresh_now(s);
     r->phase = QUEUED;
@@ -969,6 +969,26 @@ static void global_init(void)
     cw_raise_open_file_limit(); /* every connection is a file descriptor */
 }
 
+static CURLMcode configure_multi(cw_session *s)
+{
+    CURLM *m = s->multi;
+    long limit = s->options.limit;
+    CURLMcode mc = curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, socket_changed);
+    if (mc == CURLM_OK)
+        mc = curl_multi_setopt(m, CURLMOPT_SOCKETDATA, s);
+    if (mc == CURLM_OK)
+        mc = curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, timer_changed);
+    if (mc == CURLM_OK)
+        mc = curl_multi_setopt(m, CURLMOPT_TIMERDATA, s);
+    if (mc == CURLM_OK)
+        mc = curl_multi_setopt(m, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
+    if (mc == CURLM_OK && limit > 0) /* our queue keeps transfers within the limit; libcurl's cache matches it */
+        mc = curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, limit);
+    if (mc == CURLM_OK && limit > 0)
+        mc = curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, limit);
+    return mc;
+}
+
 int cw_session_open(cw_session **out, const cw_session_options *options)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -988,16 +1008,13 @@ int cw_session_open(cw_session **out, const cw_session_options *options)
     }
     s->options = o;
     s->loop = cw_loop();
-    curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, socket_changed);
-    curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
-    curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, timer_changed);
-    curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
-    curl_multi_setopt(s->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
-    if (o.limit > 0) { /* our queue keeps transfers within the limit; libcurl's cache matches it */
-        curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)o.limit);
-        curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)o.limit);
+    CURLMcode mc = configure_multi(s);
+    if (mc != CURLM_OK) {
+        curl_multi_cleanup(s->multi);
+        free(s);
+        return mc == CURLM_OUT_OF_MEMORY ? CW_ENOMEM : CW_EHTTP;
     }
-    uv_timer_init(s->loop, &s->timer);
+    uv_timer_init(s->loop, &s->timer); /* cannot fail: it only fills in the handle */
     s->timer.data = s;
     s->open_handles = 1;
     s->next = open_sessions;
