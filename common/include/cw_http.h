@@ -98,7 +98,8 @@ cw_session_options cw_session_options_default(void);
  * @param out receives the session.
  * @param options NULL for the defaults.
  * @return 0, CW_EINVAL for a negative limit or a NULL @p out, CW_ENOTASK
- *         outside cw_run(), CW_ENOMEM.
+ *         outside cw_run(), CW_ENOMEM, CW_EHTTP when libcurl refuses its
+ *         settings.
  *
  * @code
  * cw_session_options options = cw_session_options_default();

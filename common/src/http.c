@@ -14,14 +14,14 @@
  * Between two requests libcurl says CURL_POLL_REMOVE while the connection
  * waits in the pool; closing the poll there and making a new one for the next
  * request would cost six system calls per request (a third of the time on
- * loopback), so the poll is only stopped there (one system call), and started
- * again when the next request wants it. Stopped, it no longer keeps the loop
- * alive, so an idle pool never hides a deadlock. Stopping at CURL_POLL_REMOVE
- * is also what keeps libuv safe: libcurl 7.88 closes a socket that is still
- * connecting (a request cancelled then) without calling close_socket, and only
- * says CURL_POLL_REMOVE after the close; a poll still running there would make
- * libuv abort on EBADF. Sockets libcurl opens by other means (its resolver's)
- * have their poll closed at CURL_POLL_REMOVE, the usual way.
+ * loopback), so the poll is only stopped there, and started again when the
+ * next request wants it (one epoll_ctl each). Stopped, it no longer keeps the
+ * loop alive, so an idle pool never hides a deadlock. Stopping at
+ * CURL_POLL_REMOVE is also what keeps libuv safe: libcurl 7.88 closes a socket
+ * that is still connecting (a request cancelled then) without calling
+ * close_socket, and says CURL_POLL_REMOVE only after the close; a poll still
+ * running there makes libuv abort on EBADF. Sockets libcurl opens by other
+ * means (its resolver's) have their poll closed at CURL_POLL_REMOVE.
  *
  * On top of that sit the parts aiohttp adds: the pool limit (a request waits
  * in the session's own queue until a connection slot is free) and the
@@ -344,6 +344,13 @@ static int error_from_curl(request *r, CURLcode c)
     }
 }
 
+/* A request whose socket could not be watched: open_socket refused it, or socket_changed could not poll it. */
+static void end_unwatched(request *r)
+{
+    request_end(r, r->socket_failure, "%s: %s %s (its socket could not be watched: %s)", cw_strerror(r->socket_failure),
+                r->method, r->url, r->socket_failure == CW_ENOMEM ? "out of memory" : "libuv refused the descriptor");
+}
+
 static void transfer_done(request *r, CURLcode result)
 {
     if (result == CURLE_OK) {
@@ -351,9 +358,7 @@ static void transfer_done(request *r, CURLcode result)
         return;
     }
     if (r->socket_failure) {
-        request_end(r, r->socket_failure, "%s: %s %s (its socket could not be watched: %s)",
-                    cw_strerror(r->socket_failure), r->method, r->url,
-                    r->socket_failure == CW_ENOMEM ? "out of memory" : "libuv refused the descriptor");
+        end_unwatched(r);
         return;
     }
     if (r->socket_errno == EMFILE || r->socket_errno == ENFILE) {
@@ -411,9 +416,7 @@ static void socket_action(cw_session *s, curl_socket_t fd, int flags)
         s->failing = r->next_failing;
         r->next_failing = NULL;
         if (r->phase == ACTIVE)
-            request_end(r, r->socket_failure, "%s: %s %s (its socket could not be watched: %s)",
-                        cw_strerror(r->socket_failure), r->method, r->url,
-                        r->socket_failure == CW_ENOMEM ? "out of memory" : "libuv refused the descriptor");
+            end_unwatched(r);
     }
     /* CURLM_BAD_SOCKET: an event on a socket libcurl has just let go of, nothing to do. Anything
      * else means libcurl can no longer drive its transfers: end them all rather than leave them hanging. */
@@ -884,7 +887,7 @@ cw_future *cw_session_request(cw_session *s, const cw_request *req)
     snprintf(label, sizeof label, "%s %s", r->method, path ? path : r->url);
     r->span = cw_timeline_begin(CW_SPAN_REQUEST, label);
 
-    uv_timer_init(s->loop, &r->deadline);
+    uv_timer_init(s->loop, &r->deadline); /* cannot fail: it only fills in the handle */
     r->deadline.data = r;
     r->queued_at = fresh_now(s);
     r->phase = QUEUED;
@@ -966,6 +969,26 @@ static void global_init(void)
     cw_raise_open_file_limit(); /* every connection is a file descriptor */
 }
 
+static CURLMcode configure_multi(cw_session *s)
+{
+    CURLM *m = s->multi;
+    long limit = s->options.limit;
+    CURLMcode mc = curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, socket_changed);
+    if (mc == CURLM_OK)
+        mc = curl_multi_setopt(m, CURLMOPT_SOCKETDATA, s);
+    if (mc == CURLM_OK)
+        mc = curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, timer_changed);
+    if (mc == CURLM_OK)
+        mc = curl_multi_setopt(m, CURLMOPT_TIMERDATA, s);
+    if (mc == CURLM_OK)
+        mc = curl_multi_setopt(m, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
+    if (mc == CURLM_OK && limit > 0) /* our queue keeps transfers within the limit; libcurl's cache matches it */
+        mc = curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, limit);
+    if (mc == CURLM_OK && limit > 0)
+        mc = curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, limit);
+    return mc;
+}
+
 int cw_session_open(cw_session **out, const cw_session_options *options)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -985,16 +1008,13 @@ int cw_session_open(cw_session **out, const cw_session_options *options)
     }
     s->options = o;
     s->loop = cw_loop();
-    curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, socket_changed);
-    curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
-    curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, timer_changed);
-    curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
-    curl_multi_setopt(s->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
-    if (o.limit > 0) { /* our queue keeps transfers within the limit; libcurl's cache matches it */
-        curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)o.limit);
-        curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)o.limit);
+    CURLMcode mc = configure_multi(s);
+    if (mc != CURLM_OK) {
+        curl_multi_cleanup(s->multi);
+        free(s);
+        return mc == CURLM_OUT_OF_MEMORY ? CW_ENOMEM : CW_EHTTP;
     }
-    uv_timer_init(s->loop, &s->timer);
+    uv_timer_init(s->loop, &s->timer); /* cannot fail: it only fills in the handle */
     s->timer.data = s;
     s->open_handles = 1;
     s->next = open_sessions;
