@@ -82,7 +82,12 @@ class Http:
         if not BLACKHOLE:
             BLACKHOLE.extend(open_blackhole())
         self.servers, self.hole = SLOTS[slot], BLACKHOLE[0]
-        self.session = None
+        self.session, self.pooled = None, False
+
+    # The most connections open at once are reported for scenarios with a limit only: those queue
+    # requests and reuse connections, and a connection closes only when all is over. Elsewhere a
+    # timeout closes a connection at any moment, perhaps as another opens, and which the server
+    # sees first is a coin toss.
 
     def url(self, server, path):
         if server == "hole":
@@ -96,6 +101,7 @@ class Http:
 
     def open_session(self, args):
         limit, per_host = int(args[0]), int(args[1])
+        self.pooled = limit > 0 or per_host > 0
         self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit, limit_per_host=per_host),
                                              timeout=self.timeouts(args[2:6]))
         return self.session
@@ -125,6 +131,8 @@ class Http:
             await self.session.close()
         await asyncio.sleep(self.unit_s)  # the servers see the connections close
         import json
+        if not self.pooled:  # see stats_matter()
+            return
         for server in self.servers:
             max_open = json.loads(await asyncio.to_thread(self.stats, server))["max_open"]
             # /stats counts the connection asking, and /stats/reset its own: 1 tells nothing.
