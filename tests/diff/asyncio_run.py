@@ -168,8 +168,12 @@ class Run:
                         what = "result " + render_value(await next_one)
                     except asyncio.TimeoutError:
                         what = "timeout"
-                    except (asyncio.CancelledError, ScenarioError) as e:
+                    except asyncio.CancelledError as e:
+                        if asyncio.current_task().cancelling():
+                            raise  # the task itself is cancelled, not the future handed out
                         what = render_exception(e, False)  # which future it was is not known here
+                    except ScenarioError as e:
+                        what = render_exception(e)
                     self.log(who, f"as_completed -> {what}")
             elif op == "session":
                 self.session = self.http.open_session(args)

@@ -47,10 +47,16 @@ class Maker:
         if depth < 2 and r.random() < 0.3:
             children = [self.task(depth + 1) for _ in range(r.randint(1, 3))]
             body.stmts += [["spawn", c] for c in children]
-            if r.random() < 0.5:
+            how = r.random()
+            if how < 0.4:
                 gather = self.name("g")
                 body.stmts.append(["gather", gather, r.choice(["rex", "norex"])] + children)
                 body.stmts.append(["await", gather])
+            elif how < 0.55:  # look, then await them (the first error or cancellation propagates)
+                body.stmts.append(["wait", r.choice(["all", "first", "exc"]), self.timeout()] + children)
+                body.stmts += [["await", c] for c in children]
+            elif how < 0.7:
+                body.stmts.append(["as_completed", self.timeout()] + children)
             else:
                 body.stmts += [["await", c] for c in children]
         for _ in range(r.choice([1, 1, 2])):

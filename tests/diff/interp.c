@@ -473,6 +473,10 @@ static void execute(scenario *sc, const char *who, stmt *stmts, int n, outcome *
             for (int k = 0; k < count; k++) {
                 cw_future *f;
                 int rc = cw_as_completed_next(it, &f);
+                if (rc == CW_ECANCELLED) { /* the task itself is cancelled */
+                    cw_as_completed_free(it);
+                    return fail_with(out, rc, "cancelled");
+                }
                 text t = { 0 };
                 if (rc == 0)
                     render_outcome(&t, sc, f, false); /* asyncio_run.py cannot tell which future it was */
@@ -482,10 +486,6 @@ static void execute(scenario *sc, const char *who, stmt *stmts, int n, outcome *
                     add(&t, "%s", cw_error_name(rc));
                 trace(sc, who, "as_completed -> %s", t.s);
                 free(t.s);
-                if (rc == CW_ECANCELLED) {
-                    cw_as_completed_free(it);
-                    return fail_with(out, rc, "cancelled");
-                }
             }
             cw_as_completed_free(it);
         } else if (strcmp(op, "session") == 0) {
