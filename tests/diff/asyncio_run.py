@@ -186,7 +186,7 @@ class Run:
     async def run(self):
         if self.http:
             await self.http.reset_stats()
-            self.t0 = self.loop.time()
+        self.t0 = self.loop.time()
         self.spawn("main")
         # Then let everything spawned finish (asyncio.run would cancel it; the scenario waits instead).
         while pending := [f for f in self.handles.values() if not f.done()]:
