@@ -1,13 +1,12 @@
 """plant.py -- bugs planted in a copy of the library, to prove the differential tester can fail.
 
-`tests/diff/run --self-test` builds the interpreter once per plant, against a copy of common/ with
-one small edit, and runs a fixed set of scenarios: every plant must make some trace differ. The
-working tree is never touched. An edit whose anchor text is gone (the library changed) is an
+`tests/diff/run --self-test` builds the interpreter once per plant, with one library file copied
+and edited, and runs a fixed set of scenarios: every plant must make some trace differ. The working
+tree is never touched. An edit whose anchor text is gone (the library changed) is an
 error that names this file, so the self-test cannot pass by planting nothing.
 """
 
 import os
-import shutil
 import subprocess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -31,26 +30,36 @@ EDITS = {
         "common/src/combine.c",
         "            sets->pending[sets->n_pending++] = futures[i];\n",
         "            sets->pending[sets->n_pending++] = futures[i];\n"
-        "        if (!cw_future_done(futures[i]) && timer) /* PLANTED */\n"
+        "        if (!cw_future_done(futures[i]) && timeout_ms != CW_NO_TIMEOUT) /* PLANTED */\n"
         "            cw_future_cancel(futures[i]);\n"),
 }
 PLANTS = {name: edit[0] for name, edit in EDITS.items()}
 
 
-def build(name, tmp):
-    """Copy the sources into tmp, plant `name`, build the interpreter there; return its path."""
+def build(name, tmp, build_dir="build"):
+    """Plant `name` in a copy of its file, compile that file alone, and link the interpreter with it
+    before the library (so the library's own copy of that object is not used); return its path."""
     _, path, anchor, replacement = EDITS[name]
-    for part in ("Makefile", "common", "tests/diff", "tools/check_deps"):
-        src, dst = os.path.join(ROOT, part), os.path.join(tmp, part)
-        os.makedirs(os.path.dirname(dst), exist_ok=True)
-        (shutil.copytree if os.path.isdir(src) else shutil.copy2)(src, dst)
-    target = os.path.join(tmp, path)
-    text = open(target).read()
+    text = open(os.path.join(ROOT, path)).read()
     if text.count(anchor) != 1:
         raise SystemExit(f"self-test: cannot plant '{name}': {path} no longer holds the text it edits "
                          f"(update tests/diff/plant.py)")
-    open(target, "w").write(text.replace(anchor, replacement))
-    # -O0: the copy is built once and thrown away, so compile fast.
-    subprocess.run(["make", "-s", "-C", tmp, "-j2", "CFLAGS=-g -O0", "BUILD=build", "build/tests/diff/interp"],
+    source = os.path.join(tmp, os.path.basename(path))
+    open(source, "w").write(text.replace(anchor, replacement))
+    cc = os.environ.get("CC", "cc")
+    pkg = lambda flag: subprocess.run(["pkg-config", flag, "libuv", "libcurl"],  # noqa: E731
+                                      capture_output=True, text=True, check=True).stdout.split()
+    obj, interp = source[:-2] + ".o", os.path.join(tmp, "interp")
+    try:
+        compile_and_link(cc, path, source, interp, obj, build_dir, pkg)
+    except subprocess.CalledProcessError:
+        raise SystemExit(f"self-test: '{name}' planted in {path} does not build (update tests/diff/plant.py)")
+    return interp
+
+
+def compile_and_link(cc, path, source, interp, obj, build_dir, pkg):
+    subprocess.run([cc, "-std=c11", "-D_GNU_SOURCE", "-g", "-O1", "-I" + os.path.join(ROOT, "common/include"),
+                    "-I" + os.path.join(ROOT, os.path.dirname(path)), *pkg("--cflags"), "-c", source, "-o", obj],
                    check=True)
-    return os.path.join(tmp, "build/tests/diff/interp")
+    subprocess.run([cc, os.path.join(build_dir, "obj/tests/diff/interp.o"), obj, os.path.join(build_dir, "lib/libcw.a"),
+                    *pkg("--libs"), "-lhttp_parser", "-lpthread", "-o", interp], check=True)
