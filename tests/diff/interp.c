@@ -11,6 +11,8 @@
  *   return 7 / fail E2  the task's result / cw_fail()
  *   gather g rex a b    cw_gather()               wait first 4 a b   cw_wait()
  *   as_completed 4 a b  cw_as_completed_new() and _next() once per future
+ *   session ... / get r a delay:2 ...   cw_session_open() / cw_session_request(), against fixture
+ *                       servers started in this process (cw_fixture.h), two per scenario of a wave
  *
  * K scenarios run at once inside one cw_run(), each timing its lines from its own start.
  * Optional parts of the language (features=...) are compiled in when the library has them:
