@@ -54,6 +54,7 @@ GRADED       := $(foreach ch,$(CHAPTERS),$(if $(wildcard tests/$(ch).c),$(ch)))
 SOLVED       := $(foreach ch,$(GRADED),$(if $(wildcard solutions/$(ch)/exercise.c),$(ch)))
 SOLUTIONS    := $(SOLVED:%=$(BUILD)/solutions/%)
 GRADE_OBJ    := $(BUILD)/obj/tests/grade.o
+DIFF_INTERP  := $(if $(wildcard tests/diff/interp.c),$(BUILD)/tests/diff/interp)
 
 # Short lines while building; V=1 shows the whole commands, make -s nothing.
 ifeq ($(V),1)
@@ -173,7 +174,7 @@ help:
 ## What gets built.
 
 # (The empty recipes keep make from saying "Nothing to be done".)
-build-all: $(LIB) $(FIXTURE_BIN) $(DEMOS) $(LIBTESTS) $(SOLUTIONS)
+build-all: $(LIB) $(FIXTURE_BIN) $(DEMOS) $(LIBTESTS) $(SOLUTIONS) $(DIFF_INTERP)
 	@:
 build-demos: $(LIB) $(DEMOS)
 	@:
