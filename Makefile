@@ -13,6 +13,7 @@
 #   make docs         the browsable documentation (Doxygen)
 #   make bench        the benchmarks (bench/*.c, the 200,000-request soak included)
 #   make load         10,000 requests in flight at once against the fixture server
+#   make difftest N=10000 SEED=7   the differential tester: N random scenarios on asyncio and on the library
 #   make fuzz         fuzz the fixture server's request parsing for FUZZ_SECONDS (default 180; needs clang)
 #   make clean        remove build/
 #   V=1               show the whole compiler commands
@@ -54,6 +55,7 @@ GRADED       := $(foreach ch,$(CHAPTERS),$(if $(wildcard tests/$(ch).c),$(ch)))
 SOLVED       := $(foreach ch,$(GRADED),$(if $(wildcard solutions/$(ch)/exercise.c),$(ch)))
 SOLUTIONS    := $(SOLVED:%=$(BUILD)/solutions/%)
 GRADE_OBJ    := $(BUILD)/obj/tests/grade.o
+DIFF_INTERP  := $(if $(wildcard tests/diff/interp.c),$(BUILD)/tests/diff/interp)
 
 # Short lines while building; V=1 shows the whole commands, make -s nothing.
 ifeq ($(V),1)
@@ -76,7 +78,7 @@ CH_DIR   = $(firstword $(filter $(CH)%,$(CHAPTERS)))
 ifeq ($(MAKELEVEL),0)
 .NOTPARALLEL:
 endif
-.PHONY: all demo run grade next watch reset grade-batch test lesson-outputs bench load fuzz docs clean deps build-all build-demos build-chapter build-lib-tests build-bench help
+.PHONY: all demo run grade next watch reset grade-batch test lesson-outputs bench load fuzz difftest docs clean deps build-all build-demos build-chapter build-lib-tests build-bench help
 
 ## Targets a person types. Each checks the system packages first, then builds in a fresh make
 ## (so pkg-config is asked again after an install).
@@ -143,6 +145,13 @@ load: deps
 	+@$(MAKE) --no-print-directory $(BUILD)/tests/lib/test_load
 	CW_LOAD_REQUESTS=10000 $(BUILD)/tests/lib/test_load
 
+# tests/diff: the same random scenarios on asyncio (/usr/bin/python3) and on the library; see tests/diff/README.md.
+N    ?= 1000
+SEED ?= $(shell date +%s)
+difftest: deps
+	+@$(MAKE) --no-print-directory $(BUILD)/tests/diff/interp
+	@tests/diff/run --build $(BUILD) --count $(N) --seed $(SEED)
+
 # libFuzzer comes with clang (Debian: libclang-rt-14-dev); see fuzz/README.md. New inputs go to
 # build/fuzz/corpus, crashes to build/fuzz/crashes; fuzz/corpus holds the seeds.
 FUZZ_SECONDS ?= 180
@@ -172,7 +181,7 @@ help:
 ## What gets built.
 
 # (The empty recipes keep make from saying "Nothing to be done".)
-build-all: $(LIB) $(FIXTURE_BIN) $(DEMOS) $(LIBTESTS) $(SOLUTIONS)
+build-all: $(LIB) $(FIXTURE_BIN) $(DEMOS) $(LIBTESTS) $(SOLUTIONS) $(DIFF_INTERP)
 	@:
 build-demos: $(LIB) $(DEMOS)
 	@:
@@ -207,6 +216,14 @@ $(BUILD)/chapters/%: $(BUILD)/obj/chapters/%.o $(LIB)
 	$(Q)$(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/tests/lib/%: $(BUILD)/obj/tests/lib/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# The differential tester's interpreter, with the optional parts of the API the library has.
+$(BUILD)/obj/tests/diff/interp.o: INC = $(if $(shell grep -s cw_future_cancel_msg common/include/cw_future.h),-DHAVE_CANCEL_MSG) \
+    $(if $(shell grep -s cw_task_uncancel common/include/cw_task.h),-DHAVE_UNCANCEL)
+$(BUILD)/tests/diff/%: $(BUILD)/obj/tests/diff/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS) $^ $(LDLIBS) -o $@
