@@ -33,6 +33,19 @@ def render_cancel(msg):
     return f"cancelled({msg})" if msg else "cancelled"
 
 
+def render_kind(e):
+    """An error's kind: E1..E3, "timeout" (a timeout scope's TimeoutError), or "group[...]" (a task
+    group's ExceptionGroup: its errors' kinds, sorted, since two that happen in one step may be
+    collected in either order)."""
+    if isinstance(e, ScenarioError):
+        return e.args[0]
+    if isinstance(e, TimeoutError):
+        return "timeout"
+    if isinstance(e, BaseExceptionGroup):
+        return "group[" + ",".join(sorted(render_kind(x) for x in e.exceptions)) + "]"
+    return f"{type(e).__name__}:{e}"
+
+
 def render_value(v):
     """A result: an int, or a gather's list (each slot a value, an error kind or a cancellation)."""
     if isinstance(v, list):
@@ -41,17 +54,15 @@ def render_value(v):
         # A return_exceptions slot holds CancelledError(''), whatever message it had: asyncio builds
         # a new one from _cancel_message, which a task cancelled by its own coroutine never sets.
         return "cancelled"
-    if isinstance(v, ScenarioError):
-        return v.args[0]
+    if isinstance(v, (ScenarioError, TimeoutError, BaseExceptionGroup)):
+        return render_kind(v)
     return str(v)
 
 
 def render_exception(e, with_message=True):
     if isinstance(e, asyncio.CancelledError):
         return render_cancel(e.args[0] if e.args and with_message else None)
-    if isinstance(e, ScenarioError):
-        return f"error {e.args[0]}"
-    return f"error {type(e).__name__}:{e}"
+    return "error " + render_kind(e)
 
 
 def outcome(f):
@@ -151,7 +162,7 @@ class Run:
                     continue
                 try:
                     self.log(who, f"await {args[0]} -> result {render_value(await self.handles[args[0]])}")
-                except (asyncio.CancelledError, ScenarioError) as e:
+                except (asyncio.CancelledError, ScenarioError, TimeoutError, BaseExceptionGroup) as e:
                     self.log(who, f"await {args[0]} -> {render_exception(e, self.msg and self.is_task(args[0]))}")
             elif op == "gather":
                 name, rex = args[0], args[1] == "rex"
@@ -172,9 +183,39 @@ class Run:
                         if asyncio.current_task().cancelling():
                             raise  # the task itself is cancelled, not the future handed out
                         what = render_exception(e, False)  # which future it was is not known here
-                    except ScenarioError as e:
+                    except (ScenarioError, TimeoutError, BaseExceptionGroup) as e:
                         what = render_exception(e)
                     self.log(who, f"as_completed -> {what}")
+            elif op == "group":
+                # Main says how the group ended and goes on (a cancellation propagates, to the timeout
+                # scope that caused it); in a task the group's error propagates.
+                try:
+                    async with asyncio.TaskGroup() as tg:
+                        for member in args[2:]:
+                            self.track(member, tg.create_task(self.body(self.sc.tasks[member])))
+                        if int(args[1]):
+                            await asyncio.sleep(self.seconds_until(int(args[1])))
+                    if main:
+                        self.log(who, f"group {args[0]} -> ok")
+                except BaseExceptionGroup as e:
+                    if not main:
+                        raise
+                    self.log(who, f"group {args[0]} -> {render_exception(e)}")
+                except asyncio.CancelledError:
+                    if main:
+                        self.log(who, f"group {args[0]} -> cancelled")
+                    raise
+            elif op == "timeout":
+                # The scope's statement runs as a body of its own; main says how the scope ended.
+                try:
+                    async with asyncio.timeout(self.seconds_until(int(args[0]))):
+                        await self.execute(who, [args[1:], ["return", 0]])
+                    if main:
+                        self.log(who, "timeout -> ok")
+                except TimeoutError:
+                    if not main:
+                        raise
+                    self.log(who, "timeout -> timeout")
             elif op == "session":
                 self.session = self.http.open_session(args)
             elif op == "get":
@@ -228,13 +269,16 @@ class VirtualLoop(asyncio.SelectorEventLoop):
         return handle
 
     def _timer_handle_cancelled(self, handle):
-        self.cancelled_at.setdefault(handle, self._now)
+        # By identity: two cancelled handles due at the same instant compare equal.
+        self.cancelled_at.setdefault(id(handle), self._now)
         super()._timer_handle_cancelled(handle)
 
     def ties(self):
         """Instants at which two timers were due together (both fired, or one was cancelled right then)."""
-        due = [h.when() for h in self.timers if h not in self.cancelled_at or self.cancelled_at[h] >= h.when()]
-        return sorted({round(w, 6) for w in due if due.count(w) > 1})
+        # Rounded before they are compared: 0.3 + 0.3 and 0.6 are the same instant.
+        due = [round(h.when(), 6) for h in self.timers
+               if id(h) not in self.cancelled_at or self.cancelled_at[id(h)] >= h.when()]
+        return sorted({w for w in due if due.count(w) > 1})
 
 
 def run_virtual(sc):

@@ -14,6 +14,9 @@
  *   session ... / get r a delay:2 ...   cw_session_open() / cw_session_request(), against fixture
  *                       servers started in this process (cw_fixture.h), two per scenario of a wave
  *
+ *   group G 2 a b       cw_task_group_enter(), _spawn() of a and b, cw_sleep(2 * unit), _exit()
+ *   timeout 4 STMT      cw_timeout_enter(4 * unit), STMT, cw_timeout_exit()
+ *
  * K scenarios run at once inside one cw_run(), each timing its lines from its own start.
  * Optional parts of the language (features=...) are compiled in when the library has them:
  * HAVE_CANCEL_MSG (cw_future_cancel_msg), HAVE_UNCANCEL (cw_task_cancelling/uncancel), and
@@ -228,6 +231,11 @@ static void render_kind(text *t, const cw_future *f)
             add(t, "timeout:%.*s", (int)(of - kind), kind);
         return;
     }
+    /* A timeout scope's own error, and a task group's (its message lists its errors' kinds). */
+    if ((code == CW_ETIMEDOUT && strcmp(msg, "timeout") == 0) || (code == CW_EGROUP && strncmp(msg, "group[", 6) == 0)) {
+        add(t, "%s", msg);
+        return;
+    }
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (strcmp(kinds[i].kind, msg) == 0 && kinds[i].code == code) {
             add(t, "%s", msg);
@@ -400,6 +408,36 @@ static void fail_with(outcome *out, int code, const char *message)
     snprintf(out->message, sizeof out->message, "%s", message);
 }
 
+#ifdef CW_GROUP_H
+static int by_kind(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "group[E1,timeout]": the kinds of a group's errors, sorted (asyncio_run.py says why). */
+static void render_group(text *t, const cw_task_group *tg)
+{
+    int n;
+    const cw_task_group_error *errors = cw_task_group_errors(tg, &n);
+    char *kinds[MAX_HANDLES];
+    for (int i = 0; i < n && i < MAX_HANDLES; i++) {
+        text k = { 0 };
+        if (errors[i].task)
+            render_kind(&k, errors[i].task);
+        else
+            add(&k, "%s:%s", cw_error_name(errors[i].code), errors[i].message);
+        kinds[i] = k.s;
+    }
+    qsort(kinds, n, sizeof kinds[0], by_kind);
+    add(t, "group[");
+    for (int i = 0; i < n; i++) {
+        add(t, "%s%s", i ? "," : "", kinds[i]);
+        free(kinds[i]);
+    }
+    add(t, "]");
+}
+#endif
+
 static void execute(scenario *sc, const char *who, stmt *stmts, int n, outcome *out)
 {
     bool main = strcmp(who, "main") == 0;
@@ -480,7 +518,9 @@ static void execute(scenario *sc, const char *who, stmt *stmts, int n, outcome *
                     return fail_with(out, rc, "cancelled");
                 }
                 text t = { 0 };
-                if (rc == 0)
+                if (rc == 0 && cw_future_error(f) == CW_ETIMEDOUT && strcmp(cw_future_message(f), "timeout") == 0)
+                    add(&t, "timeout"); /* a scope's TimeoutError: asyncio 3.11 raises the iterator's own */
+                else if (rc == 0)
                     render_outcome(&t, sc, f, false); /* asyncio_run.py cannot tell which future it was */
                 else if (rc == CW_ETIMEDOUT)
                     add(&t, "timeout");
@@ -490,6 +530,56 @@ static void execute(scenario *sc, const char *who, stmt *stmts, int n, outcome *
                 free(t.s);
             }
             cw_as_completed_free(it);
+#ifdef CW_GROUP_H
+        } else if (strcmp(op, "group") == 0) {
+            /* Main says how the group ended and goes on (a cancellation propagates, to the timeout scope
+             * that caused it); in a task the group's error propagates. */
+            cw_task_group *tg;
+            if (cw_task_group_enter(&tg) < 0)
+                die("scenario %d: cw_task_group_enter failed", sc->id);
+            for (int k = 3; k < s->n; k++) {
+                task_arg *arg = malloc(sizeof *arg);
+                if (!arg)
+                    die("out of memory");
+                *arg = (task_arg){ sc, body_named(sc, s->w[k]) };
+                add_handle(sc, s->w[k], cw_future_retain(cw_task_group_spawn(tg, run_task, arg, s->w[k])), TASK);
+            }
+            int rc = atol(s->w[2]) > 0 ? cw_sleep(ms_until(sc, atol(s->w[2]))) : 0;
+            rc = cw_task_group_exit(tg, rc);
+            text t = { 0 };
+            if (rc == CW_EGROUP)
+                render_group(&t, tg);
+            else
+                add(&t, "%s", rc == 0 ? "ok" : rc == CW_ECANCELLED ? "cancelled" : cw_error_name(rc));
+            cw_task_group_free(tg);
+            if (main)
+                trace(sc, who, "group %s -> %s%s", s->w[1], rc == CW_EGROUP ? "error " : "", t.s);
+            if (rc < 0 && (!main || rc == CW_ECANCELLED)) {
+                fail_with(out, rc, t.s);
+                free(t.s);
+                return;
+            }
+            free(t.s);
+#endif
+#ifdef CW_TIMEOUT_H
+        } else if (strcmp(op, "timeout") == 0) {
+            /* The scope's statement runs as a body of its own; main says how the scope ended. */
+            cw_timeout *cm;
+            if (cw_timeout_enter(&cm, ms_until(sc, atol(s->w[1]))) < 0)
+                die("scenario %d: cw_timeout_enter failed", sc->id);
+            static char zero[] = "0", ret[] = "return";
+            stmt inner[2] = { { .n = s->n - 2 }, { .n = 2, .w = { ret, zero } } };
+            memcpy(inner[0].w, &s->w[2], (size_t)(s->n - 2) * sizeof s->w[0]);
+            outcome io = { 0 };
+            execute(sc, who, inner, 2, &io);
+            int rc = cw_timeout_exit(cm, io.how == RETURNED ? 0 : io.code);
+            if (main && (rc == 0 || rc == CW_ETIMEDOUT)) {
+                trace(sc, who, "timeout -> %s", rc == 0 ? "ok" : "timeout");
+            } else if (rc < 0) {
+                fail_with(out, rc, rc == CW_ETIMEDOUT ? "timeout" : io.message);
+                return;
+            }
+#endif
         } else if (strcmp(op, "session") == 0) {
             cw_session_options options = cw_session_options_default();
             options.limit = atoi(s->w[1]);
@@ -734,6 +824,12 @@ int main(int argc, char **argv)
 #endif
 #ifdef CW_NO_TIMEOUT
             "t0",
+#endif
+#ifdef CW_GROUP_H
+            "group",
+#endif
+#ifdef CW_TIMEOUT_H
+            "scope",
 #endif
             NULL,
         };

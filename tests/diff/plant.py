@@ -32,8 +32,20 @@ EDITS = {
         "            sets->pending[sets->n_pending++] = futures[i];\n"
         "        if (!cw_future_done(futures[i]) && timeout_ms != CW_NO_TIMEOUT) /* PLANTED */\n"
         "            cw_future_cancel(futures[i]);\n"),
+    "group-keeps-running": (
+        "a task group's first failure does not cancel the other tasks",
+        "common/src/group.c",
+        "    abort_tasks(g);\n    if (!g->exiting",
+        "    /* PLANTED: the others keep running */\n    if (!g->exiting"),
+    "timeout-stays-cancel": (
+        "a timeout scope that expired reports the cancellation, not CW_ETIMEDOUT",
+        "common/src/timeout.c",
+        "        rc = CW_ETIMEDOUT;\n",
+        "        rc = body_rc; /* PLANTED */\n"),
 }
 PLANTS = {name: edit[0] for name, edit in EDITS.items()}
+# The scenario features a plant needs to be seen (the structured scenarios: run --structured).
+NEEDS = {"group-keeps-running": "group", "timeout-stays-cancel": "scope"}
 
 
 def build(name, tmp, build_dir="build"):
