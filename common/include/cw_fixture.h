@@ -19,9 +19,15 @@
  * | `GET /reset_on_reuse`              | 200 like /get; the next request on that connection gets a reset 50 ms after it arrives (a keep-alive race) |
  * | `POST or PUT /echo`                | the request body back                               |
  * | `/post`, `/put`, `/patch`, `/delete`, `/anything` | 200, JSON naming the method; a wrong method gets 405 |
+ * | `GET /site/...`                    | a generated site with known defects, for link checkers (below) |
  * | `GET /stats`                       | JSON: accepted, open, max_open, requests            |
  * | `GET /stats/reset`                 | zeroes the counters (max_open becomes the open count) |
  *
+ * The site (common/server/site.c): /site/ and /site/p/1 .. /site/p/39 form a tree (page N links to
+ * p/3N+1 .. p/3N+3, the index to p/1 .. p/3) and every page links back to /site/. Pages answer after
+ * 20 to 49 ms, p/9 after 600 ms. p/5 and p/11 link to a missing page (404), p/7 to one that fails (500),
+ * p/13 to one that never answers, p/2 to /site/moved/2, a 301 to /site/new/2 (which links back to
+ * p/2). A crawl from /site/ finds 41 pages, 4 broken links and 1 slow page.
  * `requests` counts answers only, and leaves out /stats and /stats/reset, so
  * reading the counters does not change them (and /stall is never counted).
  * `open` and `max_open` include the connection that asks for /stats.

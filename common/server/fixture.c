@@ -30,6 +30,7 @@
 
 #include <http_parser.h>
 #include <uv.h>
+#include "site.h"
 
 #include <signal.h>
 #include <stdatomic.h>
@@ -61,7 +62,7 @@ enum {
 typedef enum route {
     ROUTE_NONE, ROUTE_GET, ROUTE_DELAY, ROUTE_STATUS, ROUTE_BYTES, ROUTE_DRIP, ROUTE_STALL,
     ROUTE_CLOSE, ROUTE_RESET, ROUTE_RESET_ON_REUSE, ROUTE_ECHO, ROUTE_METHOD, ROUTE_STATS, ROUTE_STATS_RESET,
-    ROUTE_NOT_FOUND, ROUTE_BAD_ARGUMENT,
+    ROUTE_NOT_FOUND, ROUTE_BAD_ARGUMENT, ROUTE_SITE,
 } route;
 
 typedef struct conn conn;
@@ -460,6 +461,42 @@ static void on_reuse_reset(uv_timer_t *timer)
 }
 
 /** Answer the request just parsed; the connection stays busy while an answer is in progress. */
+/* /site/...: the generated site of site.c, answered at once, after a delay, or never. */
+static void answer_site_now(conn *c)
+{
+    cw__site_answer a;
+    cw__site_answer_for(c->url, strcspn(c->url, "?"), &a);
+    char extra[96] = "";
+    if (a.location[0])
+        snprintf(extra, sizeof extra, "Location: %s\r\n", a.location);
+    conn_respond_extra(c, a.status, "text/html", a.body, a.body_len, extra);
+}
+
+static void on_site_delay_done(uv_timer_t *timer)
+{
+    conn *c = timer->data;
+    answer_site_now(c);
+    conn_answered(c);
+    conn_continue(c);
+}
+
+/* True when answered now; false when the answer comes later (or never). */
+static bool answer_site(conn *c)
+{
+    cw__site_answer a;
+    cw__site_answer_for(c->url, strcspn(c->url, "?"), &a);
+    if (a.stall) {
+        c->stalled = true;
+        return false;
+    }
+    if (a.delay_ms > 0) {
+        uv_timer_start(&c->timer, on_site_delay_done, a.delay_ms, 0);
+        return false;
+    }
+    answer_site_now(c);
+    return true;
+}
+
 static void conn_answer(conn *c)
 {
     c->busy = true;
@@ -524,6 +561,10 @@ static void conn_answer(conn *c)
         break;
     case ROUTE_BAD_ARGUMENT:
         conn_respond_text(c, 400, c->bad_argument);
+        break;
+    case ROUTE_SITE:
+        if (!answer_site(c))
+            return; /* answered later, or never */
         break;
     case ROUTE_NOT_FOUND:
     case ROUTE_NONE:
@@ -629,6 +670,8 @@ static void conn_route(conn *c)
                path_is(path, len, "/delete")) {
         c->route = ROUTE_METHOD;
         c->arg = path[1] == 'd' ? HTTP_DELETE : path[2] == 'o' ? HTTP_POST : path[2] == 'u' ? HTTP_PUT : HTTP_PATCH;
+    } else if (len >= 5 && memcmp(path, "/site", 5) == 0 && (len == 5 || path[5] == '/')) {
+        c->route = ROUTE_SITE;
     } else if (path_is(path, len, "/stats")) {
         c->route = ROUTE_STATS;
     } else if (path_is(path, len, "/stats/reset")) {
