@@ -215,7 +215,8 @@ $(BUILD)/tests/lib/%: $(BUILD)/obj/tests/lib/%.o $(LIB)
 
 # The differential tester's interpreter, with the optional parts of the API the library has.
 $(BUILD)/obj/tests/diff/interp.o: INC = $(if $(shell grep -s cw_future_cancel_msg common/include/cw_future.h),-DHAVE_CANCEL_MSG) \
-    $(if $(shell grep -s cw_task_uncancel common/include/cw_task.h),-DHAVE_UNCANCEL)
+    $(if $(shell grep -s cw_task_uncancel common/include/cw_task.h),-DHAVE_UNCANCEL) \
+    $(if $(shell grep -s cw_gather_failed_child common/include/cw_combine.h),-DHAVE_FAILED_CHILD)
 $(BUILD)/tests/diff/%: $(BUILD)/obj/tests/diff/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
