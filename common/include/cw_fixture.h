@@ -50,6 +50,9 @@ typedef struct cw_fixture_stats {
 
 /**
  * @brief Start a fixture server on its own thread, bound to 127.0.0.1.
+ *
+ * The first start calls cw_raise_open_file_limit() (cw_http.h), as the first
+ * session does: thousands of connections need thousands of descriptors.
  * @param port the port to bind, 0 for any free port.
  * @return the server, or NULL when it could not bind (a message goes to stderr).
  *

@@ -876,8 +876,11 @@ static void conn_continue(conn *c)
     }
     if (c->busy || c->draining || c->closing || conn_output_full(c))
         return;
-    if (c->peer_done) {
-        conn_drain(c); /* every request the half-closed client sent is answered */
+    if (c->peer_done) { /* every request the half-closed client sent is answered */
+        if (uv_stream_get_write_queue_size((uv_stream_t *) &c->tcp) == 0)
+            conn_close(c); /* all sent, and no input is left unread (so no reset): close at once */
+        else
+            conn_drain(c); /* close once the answers are out */
     } else if (!c->reading) {
         c->reading = uv_read_start((uv_stream_t *) &c->tcp, on_alloc, on_read) == 0;
         if (!c->reading)
