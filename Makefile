@@ -12,6 +12,7 @@
 #   make docs         the browsable documentation (Doxygen)
 #   make bench        the benchmarks (bench/*.c, the 200,000-request soak included)
 #   make load         10,000 requests in flight at once against the fixture server
+#   make difftest N=10000 SEED=7   the differential tester: N random scenarios on asyncio and on the library
 #   make fuzz         fuzz the fixture server's request parsing for FUZZ_SECONDS (default 180; needs clang)
 #   make stress       the library tests and graded solutions STRESS_N times (default 20) beside two
 #                     CPU burners, then once under valgrind: every failed run, with its seed
@@ -55,6 +56,7 @@ GRADED       := $(foreach ch,$(CHAPTERS),$(if $(wildcard tests/$(ch).c),$(ch)))
 SOLVED       := $(foreach ch,$(GRADED),$(if $(wildcard solutions/$(ch)/exercise.c),$(ch)))
 SOLUTIONS    := $(SOLVED:%=$(BUILD)/solutions/%)
 GRADE_OBJ    := $(BUILD)/obj/tests/grade.o
+DIFF_INTERP  := $(if $(wildcard tests/diff/interp.c),$(BUILD)/tests/diff/interp)
 
 # Short lines while building; V=1 shows the whole commands, make -s nothing.
 ifeq ($(V),1)
@@ -77,7 +79,7 @@ CH_DIR   = $(firstword $(filter $(CH)%,$(CHAPTERS)))
 ifeq ($(MAKELEVEL),0)
 .NOTPARALLEL:
 endif
-.PHONY: all demo run grade next watch reset grade-batch test stress bench load fuzz docs clean deps build-all build-demos build-chapter build-lib-tests build-bench help
+.PHONY: all demo run grade next watch reset grade-batch test stress bench load fuzz difftest docs clean deps build-all build-demos build-chapter build-lib-tests build-bench help
 
 ## Targets a person types. Each checks the system packages first, then builds in a fresh make
 ## (so pkg-config is asked again after an install).
@@ -142,6 +144,13 @@ load: deps
 	+@$(MAKE) --no-print-directory $(BUILD)/tests/lib/test_load
 	CW_LOAD_REQUESTS=10000 $(BUILD)/tests/lib/test_load
 
+# tests/diff: the same random scenarios on asyncio (/usr/bin/python3) and on the library; see tests/diff/README.md.
+N    ?= 1000
+SEED ?= $(shell date +%s)
+difftest: deps
+	+@$(MAKE) --no-print-directory $(BUILD)/tests/diff/interp
+	@tests/diff/run --build $(BUILD) --count $(N) --seed $(SEED)
+
 # libFuzzer comes with clang (Debian: libclang-rt-14-dev); see fuzz/README.md. New inputs go to
 # build/fuzz/corpus, crashes to build/fuzz/crashes; fuzz/corpus holds the seeds.
 FUZZ_SECONDS ?= 180
@@ -171,7 +180,7 @@ help:
 ## What gets built.
 
 # (The empty recipes keep make from saying "Nothing to be done".)
-build-all: $(LIB) $(FIXTURE_BIN) $(DEMOS) $(LIBTESTS) $(SOLUTIONS)
+build-all: $(LIB) $(FIXTURE_BIN) $(DEMOS) $(LIBTESTS) $(SOLUTIONS) $(DIFF_INTERP)
 	@:
 build-demos: $(LIB) $(DEMOS)
 	@:
@@ -206,6 +215,15 @@ $(BUILD)/chapters/%: $(BUILD)/obj/chapters/%.o $(LIB)
 	$(Q)$(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/tests/lib/%: $(BUILD)/obj/tests/lib/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# The differential tester's interpreter, with the optional parts of the API the library has.
+$(BUILD)/obj/tests/diff/interp.o: INC = $(if $(shell grep -s cw_future_cancel_msg common/include/cw_future.h),-DHAVE_CANCEL_MSG) \
+    $(if $(shell grep -s cw_task_uncancel common/include/cw_task.h),-DHAVE_UNCANCEL) \
+    $(if $(shell grep -s cw_gather_failed_child common/include/cw_combine.h),-DHAVE_FAILED_CHILD)
+$(BUILD)/tests/diff/%: $(BUILD)/obj/tests/diff/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS) $^ $(LDLIBS) -o $@
