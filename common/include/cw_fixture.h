@@ -80,8 +80,9 @@ void cw_fixture_stats_reset(cw_fixture *fixture);
 /**
  * @brief Make every new connection cost @p ms milliseconds, as a handshake across the internet does.
  *
- * The server waits that long before it reads the first request of a connection; later requests on the
- * same (kept-alive) connection are read at once. 0, the default, makes connections free again.
+ * The server waits that long as it accepts a connection, so the first request on it is answered that much
+ * later; later requests on the same (kept-alive) connection are not delayed. The whole server waits
+ * meanwhile: meant for demos that open one connection at a time. 0, the default, makes connections free.
  * @param fixture the server.
  * @param ms the cost of each new connection.
  */
