@@ -9,6 +9,7 @@
 #   make reset CH=06  bring back a chapter's stub (your version is saved in .progress/backup/)
 #   make grade-batch DIR=submissions/   grade a class: one folder or archive per learner -> build/batch/
 #   make test         everything CI checks
+#   make lesson-outputs  run every Python cell and demo of the lessons, and rewrite the output blocks that changed
 #   make docs         the browsable documentation (Doxygen)
 #   make bench        the benchmarks (bench/*.c, the 200,000-request soak included)
 #   make load         10,000 requests in flight at once against the fixture server
@@ -79,7 +80,7 @@ CH_DIR   = $(firstword $(filter $(CH)%,$(CHAPTERS)))
 ifeq ($(MAKELEVEL),0)
 .NOTPARALLEL:
 endif
-.PHONY: all demo run grade next watch reset grade-batch test stress bench load fuzz difftest docs clean deps build-all build-demos build-chapter build-lib-tests build-bench help
+.PHONY: all demo run grade next watch reset grade-batch test stress lesson-outputs bench load fuzz difftest docs clean deps build-all build-demos build-chapter build-lib-tests build-bench help
 
 ## Targets a person types. Each checks the system packages first, then builds in a fresh make
 ## (so pkg-config is asked again after an install).
@@ -128,12 +129,18 @@ grade-batch: deps
 	+@MAKE="$(MAKE)" BUILD="$(BUILD)" tools/grade_batch "$(DIR)"
 
 test: deps
-	@tools/check_deps valgrind
+	@tools/check_deps valgrind py:aiohttp py:requests
 	+@MAKE="$(MAKE)" BUILD="$(BUILD)" CC="$(CC)" tools/test
 
 stress: deps
 	@tools/check_deps valgrind
 	+@MAKE="$(MAKE)" BUILD="$(BUILD)" STRESS_N="$(STRESS_N)" tools/stress
+
+# A lesson's output blocks are what its cells print (tools/check_notebook; make test compares them).
+lesson-outputs: deps
+	@tools/check_deps py:aiohttp py:requests
+	+@$(MAKE) --no-print-directory build-demos $(FIXTURE_BIN)
+	@tools/check_notebook --write
 
 # bench/bench.c (the figures) and bench/soak.c (memory over 200,000 requests).
 bench: deps
