@@ -240,13 +240,13 @@ $(BUILD)/stubs/$(1): $(BUILD)/obj/tests/$(1).o $(GRADE_OBJ) $(BUILD)/obj/$(BUILD
 # global symbol but those the tests call.
 $(BUILD)/obj/chapters/$(1)/exercise.sealed.o $(BUILD)/obj/solutions/$(1)/exercise.sealed.o \
 $(BUILD)/obj/$(BUILD)/stubs/src/$(1)/exercise.sealed.o: %.sealed.o: %.o chapters/$(1)/exercise.h $(BUILD)/obj/tests/$(1).o tools/seal_exercise
-	$$(Q)tools/seal_exercise $$< chapters/$(1)/exercise.h $(BUILD)/obj/tests/$(1).o $$@
+	$$(Q)CW_SANITIZE="$$(SANITIZE)" tools/seal_exercise $$< chapters/$(1)/exercise.h $(BUILD)/obj/tests/$(1).o $$@
 
 # The tests without any exercise, only to list them (and their points) when an exercise does not compile.
 $(BUILD)/grade/$(1).list: $(BUILD)/obj/tests/$(1).o $(GRADE_OBJ) $(LIB)
 	@mkdir -p $$(@D)
 	$$(call say,LINK,$$@)
-	$$(Q)$$(CC) $$(CFLAGS) $$(LDFLAGS) -no-pie -Wl,--unresolved-symbols=ignore-all $$^ $$(LDLIBS) -o $$@
+	$$(Q)$$(CC) $$(CFLAGS) $$(SANITIZE) $$(LDFLAGS) -no-pie -Wl,--unresolved-symbols=ignore-all $$^ $$(LDLIBS) -o $$@
 endef
 $(foreach ch,$(GRADED),$(eval $(call GRADED_RULES,$(ch))))
 
@@ -254,7 +254,7 @@ $(foreach ch,$(GRADED),$(eval $(call GRADED_RULES,$(ch))))
 $(SUPERVISOR): $(BUILD)/obj/tests/grade_supervisor.o $(BUILD)/obj/tests/grade_supervise.o
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@
+	$(Q)$(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS) $^ -o $@
 
 # Keep the objects make builds on the way to a program.
 .SECONDARY:

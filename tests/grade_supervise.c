@@ -725,6 +725,8 @@ int cw_grade_supervise(const cw_grade_plan *plan)
         free(run);
         return 2;
     }
+    /* Once per make grade, not once per chapter: tools/grade says when a chapter showed it. */
+    cw_grade_makecontext_shown = getenv("CW_GRADE_NOTICE_SHOWN") != NULL;
     /* Orphans of a test come back to this process, which kills them before reading the verdict. */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     signal(SIGPIPE, SIG_IGN);
