@@ -483,7 +483,11 @@ static void cw_grade_decide(const cw_grade_plan *plan, const cw_grade_item *test
                                            "reached its end (does something call exit()?)", code);
     } else if (!exited_zero) {
         out->status = CW_GRADE_FAILED;
-        out->message = cw_grade_strdup_or_die("the test process did not end cleanly after its verdict: no points");
+        out->message = cw_grade_format("the test's checks held, but its process then ended with %s %d (under "
+                                       "valgrind or a sanitizer: the error it reported, in the output above)",
+                                       WIFEXITED(run->wait_status) ? "exit status" : "signal",
+                                       WIFEXITED(run->wait_status) ? WEXITSTATUS(run->wait_status)
+                                                                   : WTERMSIG(run->wait_status));
     } else if (v.passed) {
         out->status = CW_GRADE_PASSED;
     } else {
