@@ -30,9 +30,12 @@ CSTD     := -std=c11 -D_GNU_SOURCE
 # valgrind 3.19 cannot read the DWARF 5 debug information clang writes by default.
 DWARF    := -gdwarf-4
 WARNINGS := -Wall -Wextra -Werror
+# Probe every page of a large stack frame, so that a task overflowing its stack always lands in
+# the guard region under it (a fault) and never skips over it into a neighbour's stack.
+HARDEN   := -fstack-clash-protection
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-ALL_CFLAGS  = $(CSTD) $(WARNINGS) $(CFLAGS) $(DWARF) $(SANITIZE) -Icommon/include $(INC) $(PKG_CFLAGS) -MMD -MP
+ALL_CFLAGS  = $(CSTD) $(WARNINGS) $(HARDEN) $(CFLAGS) $(DWARF) $(SANITIZE) -Icommon/include $(INC) $(PKG_CFLAGS) -MMD -MP
 LDFLAGS    ?=
 LDLIBS     := $(PKG_LIBS) -lhttp_parser -lpthread
 

@@ -72,7 +72,7 @@ typedef struct my_as_completed {
  * @brief Start watching @p n futures: asyncio.as_completed(futures, timeout=...).
  *
  * Retains every future and adds a done callback to each, which appends it to
- * the queue (a future already finished goes in at once). With a timeout,
+ * the queue (a future already finished goes in too). With a timeout,
  * starts a deadline (a task that sleeps @p timeout_ms) whose done callback
  * marks the iterator timed out; futures that finish after that are never
  * handed out.

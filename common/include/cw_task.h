@@ -35,6 +35,18 @@
 #include <uv.h>
 #include "cw_future.h"
 
+/**
+ * @brief The stack of every task: 256 KiB, with a 64 KiB guard region under it.
+ *
+ * Only the pages a task touches use memory. A task that needs more (a big local
+ * array, deep recursion) overflows into the guard region and the program stops
+ * with a segmentation fault, every time: the library is built with
+ * -fstack-clash-protection, so even a frame larger than the guard region touches
+ * it first instead of skipping over it into another task's stack. Put large
+ * buffers on the heap (malloc) rather than on a task's stack.
+ */
+#define CW_TASK_STACK_SIZE (256 * 1024)
+
 /** The function a task runs; what it returns becomes the task's result. */
 typedef void *(*cw_task_fn)(void *arg);
 

@@ -17,6 +17,20 @@ typedef struct cw_callback {
     void *arg;
 } cw_callback;
 
+/* One step the loop runs later, in first-in first-out order (asyncio's loop.call_soon): a task
+ * to start or resume, the callbacks of a finished future. The link lives inside what it
+ * schedules, so scheduling never allocates. */
+typedef struct cw__soon {
+    struct cw__soon *next;
+    void (*run)(struct cw__soon *self);
+} cw__soon;
+
+/* Append @p item to the loop's queue. False outside cw_run(): there is no loop, run it now. */
+bool cw__call_soon(cw__soon *item);
+
+/* A callback added to a future that had already finished: scheduled on its own. */
+typedef struct cw__late_callback cw__late_callback;
+
 struct cw_future {
     int refs;
     cw_state state;
@@ -27,6 +41,8 @@ struct cw_future {
     cw_free_fn free_result;
     cw_callback *callbacks;
     int n_callbacks, cap_callbacks;
+    cw__soon soon;              /* runs the callbacks, a loop step after the future finished */
+    cw__late_callback *late;    /* callbacks added after it finished, not yet run */
     /* How to cancel what stands behind the future (NULL: just end it cancelled). */
     int (*cancel)(cw_future *self);
     /* Frees what the future owns besides its result, when the future is freed. */

@@ -9,6 +9,7 @@
  * here: switch_to_task() and switch_to_loop().
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,8 @@
 #include "cw_timeline.h"
 #include "internal.h"
 
-#define STACK_SIZE (256 * 1024) /* virtual; only the pages a task touches use memory */
+#define STACK_SIZE CW_TASK_STACK_SIZE /* virtual; only the pages a task touches use memory */
+#define GUARD_SIZE (64 * 1024)         /* no access: an overflow faults here (see CW_TASK_STACK_SIZE) */
 #define STACK_CACHE 64          /* finished tasks' stacks kept for reuse */
 
 /* ASan must be told when the stack changes under it, or it reports false errors. */
@@ -45,8 +47,8 @@
 #endif
 
 typedef struct stack {
-    char *base;          /* mapping: one guard page, then the stack */
-    size_t size;         /* usable size above the guard page */
+    char *base;          /* mapping: the guard region, then the stack */
+    size_t size;         /* usable size above the guard region */
     unsigned valgrind_id;
 } stack;
 
@@ -64,7 +66,7 @@ typedef struct task {
     int fail_code;
     char *fail_message;
     int span;
-    struct task *next_ready;
+    cw__soon soon; /* starts or resumes the task, when the loop's queue reaches it */
     struct task *prev, *next; /* every unfinished task, for cw_run()'s cleanup */
 } task;
 
@@ -75,7 +77,7 @@ typedef struct runtime {
     const void *loop_stack_bottom;
     size_t loop_stack_size;
     task *current;
-    task *ready_head, *ready_tail;
+    cw__soon *queue_head, *queue_tail; /* call_soon's queue: tasks to run, callbacks to call */
     task *tasks; /* unfinished tasks */
     stack cache[STACK_CACHE];
     int n_cache;
@@ -101,17 +103,9 @@ cw_future *cw_current_task(void)
 
 /* ---- stacks ---------------------------------------------------------------------------- */
 
-static size_t page_size(void)
-{
-    static _Thread_local size_t page; /* per thread, like the runtime: no data race */
-    if (!page)
-        page = (size_t)sysconf(_SC_PAGESIZE);
-    return page;
-}
-
 static char *stack_area(stack *s)
 {
-    return s->base + page_size(); /* above the guard page; used on every switch */
+    return s->base + GUARD_SIZE; /* above the guard region; used on every switch */
 }
 
 static int stack_get(stack *s)
@@ -121,22 +115,25 @@ static int stack_get(stack *s)
         asan_forget_stack(stack_area(s), s->size); /* the last task's frames were never unwound */
         return 0;
     }
-    size_t page = page_size();
-    char *base = mmap(NULL, STACK_SIZE + page, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    /* Map the whole region without access, then open the stack above the guard: should the second
+     * call fail, no stack is ever used without its guard. */
+    char *base = mmap(NULL, GUARD_SIZE + STACK_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (base == MAP_FAILED)
         return CW_ENOMEM;
-    mprotect(base, page, PROT_NONE); /* an overflow faults here instead of corrupting memory */
+    if (mprotect(base + GUARD_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE) < 0) {
+        munmap(base, GUARD_SIZE + STACK_SIZE);
+        return CW_ENOMEM;
+    }
     s->base = base;
     s->size = STACK_SIZE;
-    s->valgrind_id = VALGRIND_STACK_REGISTER(base + page, base + page + STACK_SIZE);
+    s->valgrind_id = VALGRIND_STACK_REGISTER(base + GUARD_SIZE, base + GUARD_SIZE + STACK_SIZE);
     return 0;
 }
 
 static void stack_free(stack *s)
 {
     VALGRIND_STACK_DEREGISTER(s->valgrind_id);
-    munmap(s->base, s->size + page_size());
+    munmap(s->base, GUARD_SIZE + s->size);
 }
 
 static void stack_put(stack *s)
@@ -167,18 +164,43 @@ static void switch_to_loop(task *t)
     asan_finish_switch(t->asan_fake_stack, &rt->loop_stack_bottom, &rt->loop_stack_size);
 }
 
-static void run_ready(uv_idle_t *idle);
+static void run_queue(uv_idle_t *idle);
+
+bool cw__call_soon(cw__soon *item)
+{
+    if (!rt)
+        return false;
+    item->next = NULL;
+    if (rt->queue_tail)
+        rt->queue_tail->next = item;
+    else
+        rt->queue_head = item;
+    rt->queue_tail = item;
+    if (!uv_is_active((uv_handle_t *)&rt->idle) && !uv_is_closing((uv_handle_t *)&rt->idle))
+        uv_idle_start(&rt->idle, run_queue);
+    return true;
+}
 
 static void make_ready(task *t)
 {
-    t->next_ready = NULL;
-    if (rt->ready_tail)
-        rt->ready_tail->next_ready = t;
-    else
-        rt->ready_head = t;
-    rt->ready_tail = t;
-    if (!uv_is_active((uv_handle_t *)&rt->idle))
-        uv_idle_start(&rt->idle, run_ready);
+    cw__call_soon(&t->soon);
+}
+
+/* Take an item out of the queue wherever it is (only for a task abandoned by cw_run()). */
+static void unschedule(cw__soon *item)
+{
+    cw__soon *prev = NULL;
+    for (cw__soon *i = rt->queue_head; i; prev = i, i = i->next) {
+        if (i != item)
+            continue;
+        if (prev)
+            prev->next = i->next;
+        else
+            rt->queue_head = i->next;
+        if (rt->queue_tail == i)
+            rt->queue_tail = prev;
+        return;
+    }
 }
 
 static void task_end(task *t, void *result)
@@ -211,6 +233,7 @@ static void task_entry(void)
 
 static void task_destroy(task *t)
 {
+    unschedule(&t->soon); /* only ever found for a task abandoned by cw_run() */
     if (t->prev)
         t->prev->next = t->next;
     else
@@ -241,25 +264,37 @@ static void task_prepare(task *t)
     makecontext(&t->context, task_entry, 0);
 }
 
-/* Run the tasks that were ready when this turn began; newer ones wait for the next turn. */
-static void run_ready(uv_idle_t *idle)
+/* Start or resume a task until it awaits again or ends. Only from the loop's own stack. */
+static void run_task(task *t)
 {
-    task *last = rt->ready_tail;
+    if (!t->started)
+        task_prepare(t);
+    if (!t->finished)
+        switch_to_task(t);
+    if (t->finished)
+        task_destroy(t);
+}
+
+static void run_scheduled_task(cw__soon *soon)
+{
+    run_task((task *)((char *)soon - offsetof(task, soon)));
+}
+
+/* Run what was queued when this turn began; what those steps queue waits for the next turn
+ * (asyncio's _run_once), so that I/O and timers get their turn in between. */
+static void run_queue(uv_idle_t *idle)
+{
+    cw__soon *last = rt->queue_tail;
     bool was_last = false;
-    while (rt->ready_head && !was_last) {
-        task *t = rt->ready_head;
-        was_last = t == last;
-        rt->ready_head = t->next_ready;
-        if (!rt->ready_head)
-            rt->ready_tail = NULL;
-        if (!t->started)
-            task_prepare(t);
-        if (!t->finished)
-            switch_to_task(t);
-        if (t->finished)
-            task_destroy(t);
+    while (rt->queue_head && !was_last) {
+        cw__soon *item = rt->queue_head;
+        was_last = item == last;
+        rt->queue_head = item->next;
+        if (!rt->queue_head)
+            rt->queue_tail = NULL;
+        item->run(item); /* may free the item */
     }
-    if (!rt->ready_head)
+    if (!rt->queue_head && idle)
         uv_idle_stop(idle);
 }
 
@@ -292,6 +327,7 @@ cw_future *cw_spawn_named(cw_task_fn fn, void *arg, const char *name)
     }
     t->fn = fn;
     t->arg = arg;
+    t->soon.run = run_scheduled_task;
     t->future = f; /* the task's own reference */
     f->impl = t;
     f->cancel = cancel_task;
@@ -306,10 +342,15 @@ cw_future *cw_spawn_named(cw_task_fn fn, void *arg, const char *name)
     return cw_future_retain(f); /* the caller's reference */
 }
 
+/* A task awaiting a future is woken by the future's done callback, which the loop schedules
+ * like any other: the task runs from that step, as asyncio's Task.__wakeup runs __step. */
 static void wake(cw_future *f, void *arg)
 {
     (void)f;
-    make_ready(arg);
+    if (rt->current) /* never: callbacks are scheduled, so they run on the loop's stack */
+        make_ready(arg);
+    else
+        run_task(arg);
 }
 
 /* A cancellation is delivered once, together with cancelling what the task was about to
@@ -465,8 +506,15 @@ static void abandon_stuck_tasks(void)
         t->was_cancelled = true;
         t->finished = true;
         task_end(t, NULL);
-        task_destroy(t);
+        task_destroy(t); /* also takes it off the queue, should ending another task have woken it */
     }
+}
+
+/* Run every scheduled step, until none is left (once no task is left to resume). */
+static void drain_queue(void)
+{
+    while (rt->queue_head)
+        run_queue(NULL);
 }
 
 int cw_run(cw_task_fn main_fn, void *arg, void **result)
@@ -475,12 +523,22 @@ int cw_run(cw_task_fn main_fn, void *arg, void **result)
         return CW_EINVAL; /* cw_run() inside cw_run() would be a second loop on the same thread */
     runtime r;
     memset(&r, 0, sizeof r);
+    if (uv_loop_init(&r.loop) < 0) /* epoll_create1() failed: out of descriptors or memory */
+        return CW_ENOMEM;
     rt = &r;
-    uv_loop_init(&r.loop);
-    uv_idle_init(&r.loop, &r.idle);
+    uv_idle_init(&r.loop, &r.idle); /* cannot fail: it only fills in the handle */
 
     cw_future *main_task = cw_spawn(main_fn, arg);
-    cw_future_on_done(main_task, stop_loop, &r.loop);
+    if (!main_task) {
+        uv_close((uv_handle_t *)&r.idle, NULL);
+        uv_run(&r.loop, UV_RUN_DEFAULT);
+        uv_loop_close(&r.loop);
+        rt = NULL;
+        return CW_ENOMEM;
+    }
+    /* Should this fail (out of memory), the loop stops once every task has ended rather than
+     * when main has: a later stop, not a wrong one. */
+    (void)cw_future_on_done(main_task, stop_loop, &r.loop);
     uv_run(&r.loop, UV_RUN_DEFAULT);
     cw_future_remove_done(main_task, stop_loop, &r.loop);
     bool deadlock = !cw_future_done(main_task);
@@ -491,9 +549,12 @@ int cw_run(cw_task_fn main_fn, void *arg, void **result)
     while (r.tasks && uv_run(&r.loop, UV_RUN_ONCE))
         ;
     abandon_stuck_tasks();
+    drain_queue();
     cw_http_close_leftovers();
+    drain_queue();
     uv_close((uv_handle_t *)&r.idle, NULL);
     uv_run(&r.loop, UV_RUN_DEFAULT);
+    drain_queue();
     if (uv_loop_close(&r.loop) == UV_EBUSY) { /* handles a program opened and never closed */
         uv_walk(&r.loop, close_any, NULL);
         uv_run(&r.loop, UV_RUN_DEFAULT);

@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------ run */
 
@@ -824,6 +827,77 @@ START_TEST(test_run_returns_ecancelled_when_main_cancelled)
 }
 END_TEST
 
+/* ------------------------------------------------------------ stack overflow */
+
+/* A frame larger than a task's whole stack; only its lowest 4 KiB are written. Without a guard
+ * region wide enough, or without probing, those bytes land in the stack mapped just below. */
+#define OVERFLOW_FRAME (CW_TASK_STACK_SIZE + 20 * 1024)
+#define CANARY_SIZE (32 * 1024)
+
+static __attribute__((noinline)) char write_far_below(void)
+{
+    volatile char big[OVERFLOW_FRAME];
+    for (int i = 0; i < 4096; i++)
+        big[i] = 0x66;
+    return big[0];
+}
+
+static void *overflow_later(void *arg)
+{
+    (void)arg;
+    cw_sleep(20); /* first let the neighbour take the stack mapped below this one */
+    write_far_below();
+    return NULL;
+}
+
+static void *neighbour_with_canary(void *arg)
+{
+    bool *intact = arg;
+    volatile unsigned char canary[CANARY_SIZE];
+    for (int i = 0; i < CANARY_SIZE; i++)
+        canary[i] = 0x5a;
+    cw_sleep(200);
+    *intact = true;
+    for (int i = 0; i < CANARY_SIZE; i++)
+        *intact = *intact && canary[i] == 0x5a;
+    return NULL;
+}
+
+static void *overflow_beside_neighbour(void *arg)
+{
+    bool *intact = arg;
+    cw_future *bad = cw_spawn(overflow_later, NULL);
+    cw_future *good = cw_spawn(neighbour_with_canary, intact);
+    cw_await(good);
+    cw_await(bad);
+    cw_future_release(good);
+    cw_future_release(bad);
+    return NULL;
+}
+
+/* A task that overflows its stack must stop the program (a fault, or a clear message from a
+ * sanitizer), never write into the stack of the task next to it and carry on. */
+START_TEST(test_stack_overflow_faults)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 }); /* an expected crash: no core file */
+        bool intact = false;
+        cw_run(overflow_beside_neighbour, &intact, NULL);
+        _exit(intact ? 0 : 3);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(!(WIFEXITED(status) && WEXITSTATUS(status) == 3),
+                  "the overflowing task wrote into its neighbour's stack, and nothing stopped it");
+    ck_assert_msg(!(WIFEXITED(status) && WEXITSTATUS(status) == 0),
+                  "a task used %d KiB on a %d KiB stack and nothing stopped it", OVERFLOW_FRAME / 1024,
+                  CW_TASK_STACK_SIZE / 1024);
+}
+END_TEST
+
 START_TEST(test_now_us_is_monotonic)
 {
     uint64_t a = cw_now_us();
@@ -850,6 +924,7 @@ int main(void)
     tcase_add_test(tc, test_run_detects_deadlock_through_task);
     tcase_add_test(tc, test_run_returns_ecancelled_when_main_cancelled);
     tcase_add_test(tc, test_now_us_is_monotonic);
+    tcase_add_test(tc, test_stack_overflow_faults);
 
     tc = add_case(s, "spawn", 10, NULL, NULL);
     tcase_add_test(tc, test_spawn_starts_later);
