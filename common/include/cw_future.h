@@ -92,6 +92,25 @@ int cw_future_fail(cw_future *future, int code, const char *fmt, ...)
  */
 int cw_future_cancel(cw_future *future);
 
+/**
+ * @brief cw_future_cancel() with a message, as asyncio's `task.cancel(msg)`.
+ *
+ * The message travels with the cancellation: to what a task awaits, to a
+ * gather's children, and to the task when it ends cancelled; cw_future_message()
+ * of the cancelled future returns it. A task whose cancellation is still
+ * pending keeps the first message it was given.
+ * @param future the future.
+ * @param msg the message (copied), or NULL for none (then the message is "cancelled").
+ * @return as cw_future_cancel().
+ *
+ * @code
+ * cw_future_cancel_msg(t, "shutting down");
+ * cw_await(t);                           // CW_ECANCELLED
+ * printf("%s\n", cw_future_message(t));  // "shutting down"
+ * @endcode
+ */
+int cw_future_cancel_msg(cw_future *future, const char *msg);
+
 /** @brief True once the future has finished, in whatever way. */
 bool cw_future_done(const cw_future *future);
 
@@ -100,7 +119,11 @@ cw_state cw_future_state(const cw_future *future);
 
 /**
  * @brief The result of a resolved future.
- * @return the result, or NULL when the future is pending, failed or cancelled.
+ *
+ * A task that ended cancelled keeps what its function returned (see cw_task.h):
+ * its owner reads it here to free it.
+ * @return the result, or NULL when the future is pending or failed, or was
+ *         cancelled without a result (every future but a task that returned one).
  */
 void *cw_future_result(const cw_future *future);
 
@@ -113,7 +136,8 @@ int cw_future_error(const cw_future *future);
 
 /**
  * @brief A message that explains how the future ended.
- * @return the failure message, "cancelled", "ok" or "pending"; valid until the future is freed.
+ * @return the failure message, the cancellation's message (cw_future_cancel_msg()) or
+ *         "cancelled", "ok" or "pending"; valid until the future is freed.
  */
 const char *cw_future_message(const cw_future *future);
 

@@ -75,7 +75,7 @@ static int gather_cancel(cw_future *self)
     gather *g = self->impl;
     g->cancelling = true;
     for (int i = 0; i < g->n; i++)
-        cw_future_cancel(g->children[i]);
+        cw_future_cancel_msg(g->children[i], self->message);
     return 0;
 }
 
@@ -110,8 +110,12 @@ cw_future *cw_gather(cw_future **futures, int n, bool return_exceptions)
     self->destroy = gather_destroy;
     if (n == 0)
         cw_future_resolve(self, children, NULL);
-    for (int i = 0; i < n; i++)
-        cw_future_on_done(children[i], gather_child_done, g);
+    for (int i = 0; i < n; i++) {
+        if (cw_future_on_done(children[i], gather_child_done, g) < 0) {
+            cw_future_release(self); /* out of memory: gather_destroy() removes what was added */
+            return NULL;
+        }
+    }
     return self;
 }
 
@@ -176,10 +180,15 @@ cw_as_completed *cw_as_completed_new(cw_future **futures, int n, uint64_t timeou
         cw_as_completed_free(it);
         return NULL;
     }
-    for (int i = 0; i < n; i++)
-        cw_future_on_done(it->futures[i], as_completed_child_done, it);
-    if (it->timer)
-        cw_future_on_done(it->timer, as_completed_deadline, it);
+    bool watching = true;
+    for (int i = 0; watching && i < n; i++)
+        watching = cw_future_on_done(it->futures[i], as_completed_child_done, it) == 0;
+    if (watching && it->timer)
+        watching = cw_future_on_done(it->timer, as_completed_deadline, it) == 0;
+    if (!watching) { /* out of memory: cw_as_completed_free() removes what was added */
+        cw_as_completed_free(it);
+        return NULL;
+    }
     return it;
 }
 
@@ -233,9 +242,11 @@ void cw_as_completed_free(cw_as_completed *it)
 
 typedef struct waiter {
     cw_return_when when;
+    cw_future **futures;
     int n, n_done;
     bool failed;
     cw_future *wakeup;
+    cw_future *timer;
 } waiter;
 
 static bool satisfied(const waiter *w)
@@ -268,6 +279,21 @@ static void wait_timed_out(cw_future *timer, void *arg)
         cw_future_resolve(w->wakeup, NULL, NULL);
 }
 
+/* Stop watching: the waiter lives on the calling task's stack, so nothing may point to it after
+ * cw_wait() returns, nor after cw_run() abandons the task inside cw_wait(). */
+static void wait_stop(void *arg)
+{
+    waiter *w = arg;
+    for (int i = 0; i < w->n; i++)
+        cw_future_remove_done(w->futures[i], wait_child_done, w);
+    if (w->timer) {
+        cw_future_remove_done(w->timer, wait_timed_out, w);
+        cw_future_cancel(w->timer);
+        cw_future_release(w->timer);
+    }
+    cw_future_release(w->wakeup);
+}
+
 int cw_wait(cw_future **futures, int n, cw_return_when when, uint64_t timeout_ms, cw_wait_sets *sets)
 {
     if (sets)
@@ -276,27 +302,26 @@ int cw_wait(cw_future **futures, int n, cw_return_when when, uint64_t timeout_ms
         return CW_EINVAL; /* asyncio.wait() of an empty set is an error too */
     if (!cw_current_task())
         return CW_ENOTASK;
-    waiter w = { when, n, 0, false, cw_future_new() };
     bool deadline = timeout_ms != CW_NO_TIMEOUT; /* 0 too: look once, on the next loop step */
-    cw_future *timer = deadline ? cw_timer_future(timeout_ms) : NULL;
-    if (!w.wakeup || (deadline && !timer)) {
+    waiter w = { when, futures, n, 0, false, cw_future_new(), deadline ? cw_timer_future(timeout_ms) : NULL };
+    if (!w.wakeup || (deadline && !w.timer)) {
         cw_future_release(w.wakeup);
-        cw_future_release(timer);
+        cw_future_release(w.timer);
         return CW_ENOMEM;
     }
-    for (int i = 0; i < n; i++) /* futures already done call back at once */
-        cw_future_on_done(futures[i], wait_child_done, &w);
-    if (timer)
-        cw_future_on_done(timer, wait_timed_out, &w);
-    int rc = cw_await(w.wakeup);
-    for (int i = 0; i < n; i++)
-        cw_future_remove_done(futures[i], wait_child_done, &w);
-    if (timer) {
-        cw_future_remove_done(timer, wait_timed_out, &w);
-        cw_future_cancel(timer);
-        cw_future_release(timer);
+    bool watching = true; /* futures already done call back too, on a later step */
+    for (int i = 0; watching && i < n; i++)
+        watching = cw_future_on_done(futures[i], wait_child_done, &w) == 0;
+    if (watching && w.timer)
+        watching = cw_future_on_done(w.timer, wait_timed_out, &w) == 0;
+    if (!watching) { /* out of memory: removing what was never added is harmless */
+        wait_stop(&w);
+        return CW_ENOMEM;
     }
-    cw_future_release(w.wakeup);
+    cw__task_on_abandon(wait_stop, &w);
+    int rc = cw_await(w.wakeup);
+    cw__task_on_abandon(NULL, NULL);
+    wait_stop(&w);
     if (rc == CW_ECANCELLED)
         return rc;
 

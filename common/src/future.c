@@ -85,6 +85,8 @@ int cw_future_fail(cw_future *f, int code, const char *fmt, ...)
     if (f->state != CW_PENDING)
         return CW_EDONE;
     f->error = code;
+    free(f->message); /* a task's pending cancellation message, now moot */
+    f->message = NULL;
     if (fmt) {
         va_list ap;
         va_start(ap, fmt);
@@ -106,10 +108,17 @@ void cw_future_set_cancelled(cw_future *f)
 
 int cw_future_cancel(cw_future *f)
 {
+    return cw_future_cancel_msg(f, NULL);
+}
+
+int cw_future_cancel_msg(cw_future *f, const char *msg)
+{
     if (!f)
         return CW_EINVAL;
     if (f->state != CW_PENDING)
         return CW_EDONE;
+    if (msg && !f->message) /* a request still pending keeps its first message, as in asyncio */
+        f->message = strdup(msg);
     if (!f->cancel) {
         cw_future_set_cancelled(f);
         return 0;
@@ -134,7 +143,9 @@ cw_state cw_future_state(const cw_future *f)
 
 void *cw_future_result(const cw_future *f)
 {
-    return f && f->state == CW_RESOLVED ? f->result : NULL;
+    if (!f || f->state == CW_PENDING || f->state == CW_FAILED)
+        return NULL;
+    return f->result; /* a cancelled task keeps what its function returned, for its owner to free */
 }
 
 int cw_future_error(const cw_future *f)
@@ -154,7 +165,7 @@ const char *cw_future_message(const cw_future *f)
     switch (f->state) {
     case CW_PENDING: return "pending";
     case CW_RESOLVED: return "ok";
-    case CW_CANCELLED: return "cancelled";
+    case CW_CANCELLED: return f->message ? f->message : "cancelled";
     case CW_FAILED: break;
     }
     ((cw_future *)f)->observed = true;

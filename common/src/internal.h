@@ -35,6 +35,8 @@ struct cw_future {
     int refs;
     cw_state state;
     bool observed;  /* someone read the error: no "never retrieved" warning */
+    bool is_task;
+    int cancel_requests; /* a task's pending cancellation requests (cancelling()) */
     int error;
     char *message;
     void *result;
@@ -49,6 +51,14 @@ struct cw_future {
     void (*destroy)(cw_future *self);
     void *impl;
 };
+
+/* While a cancel hook runs, the pending future's message is the cancellation's (or NULL): a hook
+ * passes it on with cw_future_cancel_msg(what_it_waits_on, self->message). */
+
+/* What to undo should cw_run() abandon the current task inside a suspending call (it never
+ * returns then): callbacks pointing into its stack must go before the stack is reused.
+ * NULL clears it. */
+void cw__task_on_abandon(void (*fn)(void *arg), void *arg);
 
 /* End a pending future as cancelled, bypassing its cancel hook. */
 void cw_future_set_cancelled(cw_future *future);

@@ -49,6 +49,8 @@ typedef struct task {
     cw__stack stack;
     void *asan_fake_stack;
     cw_future *awaiting;   /* what the task is suspended on, if anything */
+    void (*on_abandon)(void *arg); /* see cw__task_on_abandon() */
+    void *on_abandon_arg;
     bool cancel_requested; /* deliver CW_ECANCELLED at the next await */
     bool was_cancelled;    /* a cancellation was delivered: the task ends cancelled */
     bool started, finished;
@@ -149,15 +151,20 @@ static void unschedule(cw__soon *item)
 
 static void task_end(task *t, void *result)
 {
-    if (t->fail_code == CW_ECANCELLED) /* passing a cancellation on, like re-raising CancelledError */
-        cw_future_set_cancelled(t->future);
-    else if (t->fail_code)
-        cw_future_fail(t->future, t->fail_code, "%s", t->fail_message ? t->fail_message : cw_strerror(t->fail_code));
-    else if (t->was_cancelled)
-        cw_future_set_cancelled(t->future);
-    else
-        cw_future_resolve(t->future, result, NULL);
-    cw_timeline_end(t->span, t->future->error); /* not cw_future_error(): that counts as reading it */
+    cw_future *f = t->future;
+    /* Passing a cancellation on (cw_fail(CW_ECANCELLED), like re-raising CancelledError), or
+     * returning after one was delivered, unless cw_task_uncancel() took every request back. */
+    if (t->fail_code == CW_ECANCELLED || (!t->fail_code && t->was_cancelled && f->cancel_requests > 0)) {
+        if (!f->message && t->fail_message) /* the message it passed on */
+            f->message = strdup(t->fail_message);
+        f->result = result; /* still the owner's: cw_future_result() returns it, nothing frees it */
+        cw_future_set_cancelled(f);
+    } else if (t->fail_code) {
+        cw_future_fail(f, t->fail_code, "%s", t->fail_message ? t->fail_message : cw_strerror(t->fail_code));
+    } else {
+        cw_future_resolve(f, result, NULL);
+    }
+    cw_timeline_end(t->span, f->error); /* not cw_future_error(): that counts as reading it */
 }
 
 static void task_entry(void)
@@ -244,9 +251,10 @@ static void run_queue(uv_idle_t *idle)
 static int cancel_task(cw_future *f)
 {
     task *t = f->impl;
+    f->cancel_requests++;
     t->cancel_requested = true;
     if (t->awaiting) /* asyncio cancels what the task waits on; that wakes the task */
-        cw_future_cancel(t->awaiting);
+        cw_future_cancel_msg(t->awaiting, f->message);
     return 0; /* a task that is ready or running sees the request at its next await */
 }
 
@@ -272,6 +280,7 @@ cw_future *cw_spawn_named(cw_task_fn fn, void *arg, const char *name)
     t->future = f; /* the task's own reference */
     f->impl = t;
     f->cancel = cancel_task;
+    f->is_task = true;
     char label[32];
     snprintf(label, sizeof label, "task %d", ++rt->next_task_number);
     t->span = cw_timeline_begin(CW_SPAN_TASK, name ? name : label);
@@ -401,6 +410,29 @@ int cw_sleep(uint64_t ms)
     return rc;
 }
 
+void cw__task_on_abandon(void (*fn)(void *arg), void *arg)
+{
+    task *t = rt ? rt->current : NULL;
+    if (t) {
+        t->on_abandon = fn;
+        t->on_abandon_arg = arg;
+    }
+}
+
+int cw_task_cancelling(const cw_future *f)
+{
+    return f && f->is_task ? f->cancel_requests : CW_EINVAL;
+}
+
+int cw_task_uncancel(cw_future *f)
+{
+    if (!f || !f->is_task)
+        return CW_EINVAL;
+    if (f->cancel_requests > 0)
+        f->cancel_requests--;
+    return f->cancel_requests;
+}
+
 void *cw_fail(int code, const char *fmt, ...)
 {
     task *t = rt ? rt->current : NULL;
@@ -444,7 +476,11 @@ static void abandon_stuck_tasks(void)
             cw_future_remove_done(t->awaiting, wake, t);
             cw_future_release(t->awaiting);
         }
+        if (t->on_abandon) /* its stack is still there: let the call it is stuck in unhook itself */
+            t->on_abandon(t->on_abandon_arg);
         t->was_cancelled = true;
+        if (t->future->cancel_requests == 0)
+            t->future->cancel_requests = 1; /* it ends cancelled, whatever it took back */
         t->finished = true;
         task_end(t, NULL);
         unschedule(&t->soon); /* should ending another task have woken it (a walk of the queue: only here) */

@@ -1085,6 +1085,36 @@ START_TEST(test_wait_first_exception_reads_error)
 }
 END_TEST
 
+/* A task stuck in cw_wait() after its cancellation is abandoned by cw_run(); the waiter on its
+ * stack must not stay registered on a future that outlives cw_run(): finishing that future later
+ * would write into a stack that is gone (a crash, or an invalid write under valgrind). */
+static void *stuck_in_wait(void *arg)
+{
+    cw_future *outside = arg;
+    cw_wait_sets sets;
+    while (cw_wait(&outside, 1, CW_ALL_COMPLETED, CW_NO_TIMEOUT, &sets) == CW_ECANCELLED)
+        ; /* ignores the cancellation: cw_run() has to abandon it */
+    cw_wait_sets_free(&sets);
+    return NULL;
+}
+
+static void *leave_task_stuck(void *arg)
+{
+    cw_future *t = cw_spawn(stuck_in_wait, arg);
+    cw_sleep(10);
+    cw_future_release(t);
+    return NULL;
+}
+
+START_TEST(test_wait_abandoned_task_leaves_no_callback)
+{
+    cw_future *outside = cw_future_new(); /* made and finished outside cw_run() */
+    ck_assert_int_eq(cw_run(leave_task_stuck, outside, NULL), 0);
+    ck_assert_int_eq(cw_future_resolve(outside, NULL, NULL), 0); /* its callbacks run now, inline */
+    cw_future_release(outside);
+}
+END_TEST
+
 /* wait on requests: done holds the fast request. */
 static void *wait_requests(void *arg)
 {
@@ -1152,6 +1182,7 @@ int main(void)
     tcase_add_test(tc, test_wait_loop_storage_stays_flat);
     tcase_add_test(tc, test_timeout_zero_looks_once);
     tcase_add_test(tc, test_wait_first_exception_reads_error);
+    tcase_add_test(tc, test_wait_abandoned_task_leaves_no_callback);
     tcase_add_test(tc, test_wait_on_requests);
 
     return run_suite(s);
