@@ -201,7 +201,7 @@ build-chapter: $(LIB) $(filter $(BUILD)/chapters/$(CH_DIR)/%,$(DEMOS))
 	@:
 build-lib-tests: $(LIB) $(LIBTESTS)
 	@:
-build-bench: $(LIB) $(patsubst %.c,$(BUILD)/%,$(wildcard bench/*.c))
+build-bench: $(LIB) $(patsubst %.c,$(BUILD)/%,$(wildcard bench/*.c bench/clients/*.c))
 	@:
 
 # Every object, the stubs copied out of git included (build/obj/build/stubs/src/...).
