@@ -109,11 +109,12 @@ static int index_in(cw_future *const *fs, int n, const cw_future *f)
 
 START_TEST(test_fetch_completion_order)
 {
-    fetch_case c = { .paths = { "/delay/300", "/delay/100", "/delay/200" }, .n = 3 };
+    /* Half a second between finishes, so the order holds under valgrind on a loaded machine. */
+    fetch_case c = { .paths = { "/delay/1100", "/delay/100", "/delay/600" }, .n = 3 };
     run_fetch(&c);
     ck_assert_msg(c.rc == 3, "fetch_as_completed() should return 3 (three requests handed out), got %d (%s)", c.rc,
                   cw_error_name(c.rc));
-    /* Delays 300, 100, 200 ms finish in the order 1, 2, 0. */
+    /* Delays 1100, 100, 600 ms finish in the order 1, 2, 0. */
     check_step(&c, 0, 1, 200, 0);
     check_step(&c, 1, 2, 200, 0);
     check_step(&c, 2, 0, 200, 0);
@@ -137,20 +138,21 @@ END_TEST
 
 static fetch_case timeout_case(void)
 {
-    return (fetch_case){ .paths = { "/delay/100", "/delay/100", "/delay/2000", "/delay/2000" },
+    /* Wide margins on both sides of the deadline: the test must pass under valgrind on a loaded machine. */
+    return (fetch_case){ .paths = { "/get", "/get", "/delay/8000", "/delay/8000" },
                          .n = 4,
-                         .timeout_ms = 500 };
+                         .timeout_ms = 1500 };
 }
 
 START_TEST(test_fetch_timeout_fails_remaining_steps)
 {
     fetch_case c = timeout_case();
     run_fetch(&c);
-    ck_assert_msg(c.rc == 2, "with a 500 ms timeout, two of the four requests (100 ms each) should be handed out, "
-                             "and fetch_as_completed() return 2; got %d (%s)",
+    ck_assert_msg(c.rc == 2, "with a 1500 ms timeout, two of the four requests (the two quick ones) should be "
+                             "handed out, and fetch_as_completed() return 2; got %d (%s)",
                   c.rc, cw_error_name(c.rc));
     ck_assert_msg((c.steps[0].index == 0 && c.steps[1].index == 1) || (c.steps[0].index == 1 && c.steps[1].index == 0),
-                  "the first two steps should be the two 100 ms requests (indexes 0 and 1), got indexes %d and %d",
+                  "the first two steps should be the two quick requests (indexes 0 and 1), got indexes %d and %d",
                   c.steps[0].index, c.steps[1].index);
     ck_assert_msg(c.steps[0].status == 200 && c.steps[1].status == 200,
                   "the first two steps should record status 200, got %ld and %ld", c.steps[0].status,
@@ -158,7 +160,7 @@ START_TEST(test_fetch_timeout_fails_remaining_steps)
     check_step(&c, 2, -1, 0, CW_ETIMEDOUT);
     check_step(&c, 3, -1, 0, CW_ETIMEDOUT);
     ck_assert_msg(c.still_running == 2,
-                  "the two 2000 ms requests should still be running after the timeout (as_completed does not "
+                  "the two 8000 ms requests should still be running after the timeout (as_completed does not "
                   "cancel them), so still_running should be 2; got %d",
                   c.still_running);
     ck_assert_msg(c.answered_at_return == 2,

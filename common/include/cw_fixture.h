@@ -56,6 +56,9 @@ typedef struct cw_fixture_stats {
 
 /**
  * @brief Start a fixture server on its own thread, bound to 127.0.0.1.
+ *
+ * The first start calls cw_raise_open_file_limit() (cw_http.h), as the first
+ * session does: thousands of connections need thousands of descriptors.
  * @param port the port to bind, 0 for any free port.
  * @return the server, or NULL when it could not bind (a message goes to stderr).
  *
@@ -92,8 +95,9 @@ void cw_fixture_stats_reset(cw_fixture *fixture);
 /**
  * @brief Make every new connection cost @p ms milliseconds, as a handshake across the internet does.
  *
- * The server waits that long before it reads the first request of a connection; later requests on the
- * same (kept-alive) connection are read at once. 0, the default, makes connections free again.
+ * The server waits that long as it accepts a connection, so the first request on it is answered that much
+ * later; later requests on the same (kept-alive) connection are not delayed. The whole server waits
+ * meanwhile: meant for demos that open one connection at a time. 0, the default, makes connections free.
  * @param fixture the server.
  * @param ms the cost of each new connection.
  */

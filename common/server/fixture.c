@@ -920,8 +920,11 @@ static void conn_continue(conn *c)
     }
     if (c->busy || c->draining || c->closing || conn_output_full(c))
         return;
-    if (c->peer_done) {
-        conn_drain(c); /* every request the half-closed client sent is answered */
+    if (c->peer_done) { /* every request the half-closed client sent is answered */
+        if (uv_stream_get_write_queue_size((uv_stream_t *) &c->tcp) == 0)
+            conn_close(c); /* all sent, and no input is left unread (so no reset): close at once */
+        else
+            conn_drain(c); /* close once the answers are out */
     } else if (!c->reading) {
         c->reading = uv_read_start((uv_stream_t *) &c->tcp, on_alloc, on_read) == 0;
         if (!c->reading)
@@ -1002,16 +1005,6 @@ static void conn_drain(conn *c)
         conn_close(c);
 }
 
-/* A new connection's first read: the header timeout starts now. */
-static void start_reading(uv_timer_t *timer)
-{
-    conn *c = timer->data;
-    uv_timer_start(&c->timer, on_request_timeout, REQUEST_TIMEOUT_MS, 0);
-    c->reading = uv_read_start((uv_stream_t *) &c->tcp, on_alloc, on_read) == 0;
-    if (!c->reading)
-        conn_close(c);
-}
-
 static void on_connection(uv_stream_t *server, int status)
 {
     cw_fixture *fx = server->data;
@@ -1038,13 +1031,15 @@ static void on_connection(uv_stream_t *server, int status)
         conn_close(c);
         return;
     }
-    atomic_fetch_add(&fx->accepted, 1);
-    uv_tcp_nodelay(&c->tcp, 1);
     unsigned cost = atomic_load(&fx->connect_cost_ms);
     if (cost > 0)
-        uv_timer_start(&c->timer, start_reading, cost, 0); /* the handshake a real network would take */
-    else
-        start_reading(&c->timer);
+        uv_sleep(cost); /* a handshake's time; the whole server waits, see cw_fixture_set_connect_cost() */
+    atomic_fetch_add(&fx->accepted, 1);
+    uv_tcp_nodelay(&c->tcp, 1);
+    uv_timer_start(&c->timer, on_request_timeout, REQUEST_TIMEOUT_MS, 0);
+    c->reading = uv_read_start((uv_stream_t *) &c->tcp, on_alloc, on_read) == 0;
+    if (!c->reading)
+        conn_close(c);
 }
 
 void cw_fixture_set_connect_cost(cw_fixture *fixture, unsigned ms)

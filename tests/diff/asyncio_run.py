@@ -93,6 +93,7 @@ class Run:
         self.t0 = self.loop.time()
         self.handles, self.names, self.trace = {}, {}, []
         self.http = None  # set to an aiohttp_run.Http for an HTTP scenario
+        self.children = {}  # gathers without return_exceptions: their children's names
         self.msg = "msg" in sc.features  # cancellation messages are traced where they are first read
 
     def step(self):
@@ -113,6 +114,18 @@ class Run:
         self.handles[name] = f
         self.names[f] = name
         f.add_done_callback(lambda f: self.log(name, "end " + outcome(f)))
+
+    def failed_child(self, name, e):
+        """" (from CHILD)" when a gather without return_exceptions failed with a child's error: asyncio
+        raises the child's own exception object (a cancellation is a new one, so it is not named)."""
+        children = self.children.get(name)
+        if children is None or not isinstance(e, ScenarioError) or "child" not in self.sc.features:
+            return ""
+        for child in children:
+            f = self.handles[child]
+            if f.done() and not f.cancelled() and f.exception() is e:
+                return f" (from {child})"
+        return " (from ?)"
 
     def is_task(self, name):
         """Cancellation messages are compared for tasks only: a cancelled gather of asyncio 3.11 fails
@@ -163,9 +176,12 @@ class Run:
                 try:
                     self.log(who, f"await {args[0]} -> result {render_value(await self.handles[args[0]])}")
                 except (asyncio.CancelledError, ScenarioError, TimeoutError, BaseExceptionGroup) as e:
-                    self.log(who, f"await {args[0]} -> {render_exception(e, self.msg and self.is_task(args[0]))}")
+                    what = render_exception(e, self.msg and self.is_task(args[0]))
+                    self.log(who, f"await {args[0]} -> {what}{self.failed_child(args[0], e)}")
             elif op == "gather":
                 name, rex = args[0], args[1] == "rex"
+                if not rex:
+                    self.children[name] = args[2:]
                 self.track(name, asyncio.gather(*(self.handles[h] for h in args[2:]), return_exceptions=rex))
             elif op == "wait":
                 fs = [self.handles[h] for h in args[2:]]

@@ -19,8 +19,8 @@
  *
  * K scenarios run at once inside one cw_run(), each timing its lines from its own start.
  * Optional parts of the language (features=...) are compiled in when the library has them:
- * HAVE_CANCEL_MSG (cw_future_cancel_msg), HAVE_UNCANCEL (cw_task_cancelling/uncancel), and
- * CW_NO_TIMEOUT (timeout 0 means "look once").
+ * HAVE_CANCEL_MSG (cw_future_cancel_msg), HAVE_UNCANCEL (cw_task_cancelling/uncancel),
+ * HAVE_FAILED_CHILD (cw_gather_failed_child) and CW_NO_TIMEOUT (timeout 0 means "look once").
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -477,6 +477,11 @@ static void execute(scenario *sc, const char *who, stmt *stmts, int n, outcome *
                     render_outcome(&t, sc, f, find(sc, s->w[1])->n_children == TASK);
                 else
                     add(&t, "%s (not done)", cw_error_name(rc));
+#ifdef HAVE_FAILED_CHILD /* which child a failed gather failed with (not for a cancellation) */
+                cw_future *child = find(sc, s->w[1])->n_children >= 0 ? cw_gather_failed_child(f) : NULL;
+                if (child && cw_future_state(f) == CW_FAILED && !is_cancelled(f))
+                    add(&t, " (from %s)", handle_of(sc, child) ? handle_of(sc, child)->name : "?");
+#endif
                 trace(sc, who, "await %s -> %s", s->w[1], t.s);
                 free(t.s);
             } else if (rc < 0) {
@@ -824,6 +829,9 @@ int main(int argc, char **argv)
 #endif
 #ifdef CW_NO_TIMEOUT
             "t0",
+#endif
+#ifdef HAVE_FAILED_CHILD
+            "child",
 #endif
 #ifdef CW_GROUP_H
             "group",

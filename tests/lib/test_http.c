@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 /* ------------------------------------------------------------ one request */
 
@@ -462,6 +463,23 @@ START_TEST(test_idle_pool_does_not_hide_deadlock)
 }
 END_TEST
 
+/* The one function that raises the open-file limit (sessions and the fixture server both call it). */
+START_TEST(test_raise_open_file_limit)
+{
+    struct rlimit files;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &files), 0);
+    rlim_t hard = files.rlim_max;
+    files.rlim_cur = hard < 256 ? hard : 256;
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &files), 0);
+    long now = cw_raise_open_file_limit();
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &files), 0);
+    ck_assert_msg(files.rlim_cur == hard, "the soft limit should be raised to the hard one (%ld), it is %ld",
+                  (long)hard, (long)files.rlim_cur);
+    ck_assert_msg(now == (long)files.rlim_cur, "the function should return the limit in force (%ld), it gave %ld",
+                  (long)files.rlim_cur, now);
+}
+END_TEST
+
 /* ------------------------------------------------------------ closing */
 
 typedef struct close_record {
@@ -804,6 +822,7 @@ int main(void)
     tcase_add_test(tc, test_dead_pooled_connections_are_replaced);
     tcase_add_test(tc, test_reset_on_reuse_is_retried);
     tcase_add_test(tc, test_idle_pool_does_not_hide_deadlock);
+    tcase_add_test(tc, test_raise_open_file_limit);
 
     tc = add_case(s, "close", 15, server_setup, server_teardown);
     tcase_add_test(tc, test_close_with_requests_in_flight);
