@@ -57,7 +57,7 @@ static void *crawl_main(void *arg)
                 snprintf(path, sizeof path, "%.*s", (int)len, p);
                 if (index_of(c, path) < 0 && c->n_seen < MAX_PAGES) {
                     snprintf(c->seen[c->n_seen], sizeof c->seen[0], "%s", path);
-                    snprintf(c->from[c->n_seen], sizeof c->from[0], "%s", c->seen[i]);
+                    memcpy(c->from[c->n_seen], c->seen[i], sizeof c->from[0]);
                     c->n_seen++;
                 }
             }
