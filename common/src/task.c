@@ -69,6 +69,7 @@ typedef struct task {
     char *fail_message;
     int span;
     cw__soon soon; /* starts or resumes the task, when the loop's queue reaches it */
+    bool queued;   /* soon is in the queue */
     struct task *prev, *next; /* every unfinished task, for cw_run()'s cleanup */
 } task;
 
@@ -185,7 +186,7 @@ bool cw__call_soon(cw__soon *item)
 
 static void make_ready(task *t)
 {
-    cw__call_soon(&t->soon);
+    t->queued = cw__call_soon(&t->soon);
 }
 
 /* Take an item out of the queue wherever it is (only for a task abandoned by cw_run()). */
@@ -240,7 +241,8 @@ static void task_entry(void)
 
 static void task_destroy(task *t)
 {
-    unschedule(&t->soon); /* only ever found for a task abandoned by cw_run() */
+    if (t->queued) /* only ever for a task abandoned by cw_run() */
+        unschedule(&t->soon);
     if (t->prev)
         t->prev->next = t->next;
     else
@@ -284,7 +286,9 @@ static void run_task(task *t)
 
 static void run_scheduled_task(cw__soon *soon)
 {
-    run_task((task *)((char *)soon - offsetof(task, soon)));
+    task *t = (task *)((char *)soon - offsetof(task, soon));
+    t->queued = false;
+    run_task(t);
 }
 
 /* Run what was queued when this turn began; what those steps queue waits for the next turn
