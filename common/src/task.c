@@ -58,6 +58,7 @@ typedef struct task {
     char *fail_message;
     int span;
     cw__soon soon; /* starts or resumes the task, when the loop's queue reaches it */
+    bool queued;   /* soon is in the queue */
     struct task *prev, *next; /* every unfinished task, for cw_run()'s cleanup */
 } task;
 
@@ -129,7 +130,7 @@ bool cw__call_soon(cw__soon *item)
 
 static void make_ready(task *t)
 {
-    cw__call_soon(&t->soon);
+    t->queued = cw__call_soon(&t->soon);
 }
 
 /* Take an item out of the queue wherever it is (only for a task abandoned by cw_run()). */
@@ -225,7 +226,9 @@ static void run_task(task *t)
 
 static void run_scheduled_task(cw__soon *soon)
 {
-    run_task((task *)((char *)soon - offsetof(task, soon)));
+    task *t = (task *)((char *)soon - offsetof(task, soon));
+    t->queued = false;
+    run_task(t);
 }
 
 /* Run what was queued when this turn began; what those steps queue waits for the next turn
@@ -483,7 +486,8 @@ static void abandon_stuck_tasks(void)
             t->future->cancel_requests = 1; /* it ends cancelled, whatever it took back */
         t->finished = true;
         task_end(t, NULL);
-        unschedule(&t->soon); /* should ending another task have woken it (a walk of the queue: only here) */
+        if (t->queued) /* should ending another task have woken it (a walk of the queue: only here) */
+            unschedule(&t->soon);
         task_destroy(t);
     }
 }

@@ -8,6 +8,8 @@
 #include "cw.h"
 #include "support.h"
 
+#include <valgrind/valgrind.h>
+
 #include <check.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1025,6 +1027,39 @@ START_TEST(test_abandoned_tasks_freed_once)
 }
 END_TEST
 
+/* ------------------------------------------------------------ many tasks */
+
+/* Many tasks spawned at once, each ending on its first step: the cost per task must not grow with
+ * the number of tasks still queued (a task that ends used to be searched for in the whole queue).
+ * Process CPU time, not the wall clock: the limit is a backstop (100,000 tasks take about 2 s). */
+static void *end_at_once(void *arg)
+{
+    return arg;
+}
+
+static void *spawn_many(void *arg)
+{
+    int *n = arg;
+    cw_future **ts = malloc(*n * sizeof *ts);
+    for (int i = 0; i < *n; i++)
+        ts[i] = cw_spawn(end_at_once, NULL);
+    for (int i = 0; i < *n; i++)
+        cw_await(ts[i]);
+    cw_future_release_all(ts, *n);
+    free(ts);
+    return NULL;
+}
+
+START_TEST(test_many_tasks_at_once_stay_linear)
+{
+    int n = RUNNING_ON_VALGRIND ? 5000 : 100000;
+    clock_t start = clock();
+    ck_assert_int_eq(cw_run(spawn_many, &n, NULL), 0);
+    double cpu_s = (double)(clock() - start) / CLOCKS_PER_SEC;
+    ck_assert_msg(cpu_s < backstop(20), "%d tasks spawned at once took %.1f s of CPU", n, cpu_s);
+}
+END_TEST
+
 /* ------------------------------------------------------------ stack overflow */
 
 /* A frame larger than a task's whole stack; only its lowest 4 KiB are written. Without a guard
@@ -1124,6 +1159,9 @@ int main(void)
     tcase_add_test(tc, test_now_us_is_monotonic);
     tcase_add_test(tc, test_abandoned_tasks_freed_once);
     tcase_add_test(tc, test_stack_overflow_faults);
+
+    tc = add_case(s, "many tasks", 300, NULL, NULL); /* CPU-bound: a backstop for a loaded machine */
+    tcase_add_test(tc, test_many_tasks_at_once_stay_linear);
 
     tc = add_case(s, "spawn", 10, NULL, NULL);
     tcase_add_test(tc, test_spawn_starts_later);
