@@ -491,7 +491,7 @@ START_TEST(test_outside_any_loop)
     ck_assert_msg(cw_session_close(NULL) == CW_EINVAL, "cw_session_close(NULL) should give CW_EINVAL");
     ck_assert_msg(cw_run(NULL, NULL, NULL) == CW_EINVAL, "cw_run(NULL) should give CW_EINVAL");
 
-    cw_as_completed *it = cw_as_completed_new(&f, 1, 0);
+    cw_as_completed *it = cw_as_completed_new(&f, 1, CW_NO_TIMEOUT);
     ck_assert_msg(it != NULL, "an iterator without a timeout can be made outside cw_run");
     cw_future *out = f;
     ck_assert_msg(cw_as_completed_next(it, &out) == CW_ENOTASK && out == NULL,
