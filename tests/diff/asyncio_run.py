@@ -244,12 +244,13 @@ class VirtualLoop(asyncio.SelectorEventLoop):
         return handle
 
     def _timer_handle_cancelled(self, handle):
-        self.cancelled_at.setdefault(handle, self._now)
+        # By id: timer handles with the same deadline compare (and hash) equal.
+        self.cancelled_at.setdefault(id(handle), self._now)
         super()._timer_handle_cancelled(handle)
 
     def ties(self):
         """Instants at which two timers were due together (both fired, or one was cancelled right then)."""
-        due = [h.when() for h in self.timers if h not in self.cancelled_at or self.cancelled_at[h] >= h.when()]
+        due = [h.when() for h in self.timers if self.cancelled_at.get(id(h), h.when()) >= h.when()]
         return sorted({round(w, 6) for w in due if due.count(w) > 1})
 
 
