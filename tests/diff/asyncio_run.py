@@ -244,8 +244,10 @@ class VirtualLoop(asyncio.SelectorEventLoop):
         return handle
 
     def _timer_handle_cancelled(self, handle):
-        # By id: timer handles with the same deadline compare (and hash) equal.
-        self.cancelled_at.setdefault(id(handle), self._now)
+        # By id, since timer handles with the same deadline compare (and hash) equal; and only for the
+        # recorded ones, which self.timers keeps alive, so that no other handle can reuse their id.
+        if any(h is handle for h in self.timers):
+            self.cancelled_at.setdefault(id(handle), self._now)
         super()._timer_handle_cancelled(handle)
 
     def ties(self):
