@@ -86,6 +86,17 @@ cw_fixture_stats cw_fixture_stats_get(const cw_fixture *fixture);
 /** @brief Zero the counters, as /stats/reset does. */
 void cw_fixture_stats_reset(cw_fixture *fixture);
 
+/**
+ * @brief Make every new connection cost @p ms milliseconds, as a handshake across the internet does.
+ *
+ * The server waits that long as it accepts a connection, so the first request on it is answered that much
+ * later; later requests on the same (kept-alive) connection are not delayed. The whole server waits
+ * meanwhile: meant for demos that open one connection at a time. 0, the default, makes connections free.
+ * @param fixture the server.
+ * @param ms the cost of each new connection.
+ */
+void cw_fixture_set_connect_cost(cw_fixture *fixture, unsigned ms);
+
 /** @brief Stop the server, close every connection, join its thread and free it. NULL is ignored. */
 void cw_fixture_stop(cw_fixture *fixture);
 

@@ -74,6 +74,7 @@ struct cw_fixture {
     int port;
     conn *conns;                    /* every open connection, to close them at stop */
     atomic_long accepted, open, max_open, requests;
+    atomic_uint connect_cost_ms;    /* cw_fixture_set_connect_cost(): a handshake's price */
     char read_buf[64 * 1024];       /* shared: the loop reads one stream at a time */
 };
 
@@ -987,12 +988,20 @@ static void on_connection(uv_stream_t *server, int status)
         conn_close(c);
         return;
     }
+    unsigned cost = atomic_load(&fx->connect_cost_ms);
+    if (cost > 0)
+        uv_sleep(cost); /* a handshake's time; the whole server waits, see cw_fixture_set_connect_cost() */
     atomic_fetch_add(&fx->accepted, 1);
     uv_tcp_nodelay(&c->tcp, 1);
     uv_timer_start(&c->timer, on_request_timeout, REQUEST_TIMEOUT_MS, 0);
     c->reading = uv_read_start((uv_stream_t *) &c->tcp, on_alloc, on_read) == 0;
     if (!c->reading)
         conn_close(c);
+}
+
+void cw_fixture_set_connect_cost(cw_fixture *fixture, unsigned ms)
+{
+    atomic_store(&fixture->connect_cost_ms, ms);
 }
 
 /* ---------------------------------------------------------------- the server */

@@ -1,30 +1,25 @@
 /*
  * task.c -- the event loop and stackful tasks: run, spawn, await, sleep, cancel.
  *
- * Each task runs on its own stack. cw_await() on a pending future adds a done
- * callback that puts the task back on the ready queue, then switches to the
- * loop (swapcontext). The loop runs ready tasks from an idle handle, which
- * also keeps libuv from blocking while any task is ready. So a task only ever
- * runs from the loop's own stack, one at a time, and every switch is visible
- * here: switch_to_task() and switch_to_loop().
+ * Each task runs on its own stack (stack.c: carved from slabs, reused).
+ * cw_await() on a pending future adds a done callback that puts the task back
+ * on the ready queue, then switches to the loop (context.c: a few instructions,
+ * no system call). The loop runs ready tasks from an idle handle, which also
+ * keeps libuv from blocking while any task is ready. So a task only ever runs
+ * from the loop's own stack, one at a time, and every switch is visible here:
+ * switch_to_task() and switch_to_loop().
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <ucontext.h>
-#include <unistd.h>
 #include <uv.h>
-#include <valgrind/valgrind.h>
+#include "context.h"
 #include "cw_task.h"
 #include "cw_timeline.h"
 #include "internal.h"
-
-#define STACK_SIZE CW_TASK_STACK_SIZE /* virtual; only the pages a task touches use memory */
-#define GUARD_SIZE (64 * 1024)         /* no access: an overflow faults here (see CW_TASK_STACK_SIZE) */
-#define STACK_CACHE 64          /* finished tasks' stacks kept for reuse */
+#include "stack.h"
 
 /* ASan must be told when the stack changes under it, or it reports false errors. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -46,18 +41,12 @@
 #define asan_forget_stack(base, size) ((void)(base), (void)(size))
 #endif
 
-typedef struct stack {
-    char *base;          /* mapping: the guard region, then the stack */
-    size_t size;         /* usable size above the guard region */
-    unsigned valgrind_id;
-} stack;
-
 typedef struct task {
     cw_future *future; /* the task as others see it; we hold a reference until it ends */
     cw_task_fn fn;
     void *arg;
-    ucontext_t context;
-    stack stack;
+    cw__context context;
+    cw__stack stack;
     void *asan_fake_stack;
     cw_future *awaiting;   /* what the task is suspended on, if anything */
     void (*on_abandon)(void *arg); /* see cw__task_on_abandon() */
@@ -75,14 +64,12 @@ typedef struct task {
 typedef struct runtime {
     uv_loop_t loop;
     uv_idle_t idle; /* active while some task is ready: runs them, and keeps the loop from blocking */
-    ucontext_t loop_context;
+    cw__context loop_context;
     const void *loop_stack_bottom;
     size_t loop_stack_size;
     task *current;
     cw__soon *queue_head, *queue_tail; /* call_soon's queue: tasks to run, callbacks to call */
     task *tasks; /* unfinished tasks */
-    stack cache[STACK_CACHE];
-    int n_cache;
     int next_task_number;
 } runtime;
 
@@ -103,57 +90,14 @@ cw_future *cw_current_task(void)
     return rt && rt->current ? rt->current->future : NULL;
 }
 
-/* ---- stacks ---------------------------------------------------------------------------- */
-
-static char *stack_area(stack *s)
-{
-    return s->base + GUARD_SIZE; /* above the guard region; used on every switch */
-}
-
-static int stack_get(stack *s)
-{
-    if (rt->n_cache > 0) {
-        *s = rt->cache[--rt->n_cache];
-        asan_forget_stack(stack_area(s), s->size); /* the last task's frames were never unwound */
-        return 0;
-    }
-    /* Map the whole region without access, then open the stack above the guard: should the second
-     * call fail, no stack is ever used without its guard. */
-    char *base = mmap(NULL, GUARD_SIZE + STACK_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (base == MAP_FAILED)
-        return CW_ENOMEM;
-    if (mprotect(base + GUARD_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE) < 0) {
-        munmap(base, GUARD_SIZE + STACK_SIZE);
-        return CW_ENOMEM;
-    }
-    s->base = base;
-    s->size = STACK_SIZE;
-    s->valgrind_id = VALGRIND_STACK_REGISTER(base + GUARD_SIZE, base + GUARD_SIZE + STACK_SIZE);
-    return 0;
-}
-
-static void stack_free(stack *s)
-{
-    VALGRIND_STACK_DEREGISTER(s->valgrind_id);
-    munmap(s->base, GUARD_SIZE + s->size);
-}
-
-static void stack_put(stack *s)
-{
-    if (rt->n_cache < STACK_CACHE)
-        rt->cache[rt->n_cache++] = *s;
-    else
-        stack_free(s);
-}
-
 /* ---- switching ----------------------------------------------------------------------- */
 
 static void switch_to_task(task *t)
 {
     void *fake = NULL;
     rt->current = t;
-    asan_start_switch(&fake, stack_area(&t->stack), t->stack.size);
-    swapcontext(&rt->loop_context, &t->context);
+    asan_start_switch(&fake, t->stack.low, t->stack.size);
+    cw__context_switch(&rt->loop_context, &t->context);
     asan_finish_switch(fake, NULL, NULL);
     rt->current = NULL;
 }
@@ -162,7 +106,7 @@ static void switch_to_loop(task *t)
 {
     /* A finished task passes NULL: its stack is gone for good, and ASan may forget it. */
     asan_start_switch(t->finished ? NULL : &t->asan_fake_stack, rt->loop_stack_bottom, rt->loop_stack_size);
-    swapcontext(&t->context, &rt->loop_context);
+    cw__context_switch(&t->context, &rt->loop_context);
     asan_finish_switch(t->asan_fake_stack, &rt->loop_stack_bottom, &rt->loop_stack_size);
 }
 
@@ -240,15 +184,14 @@ static void task_entry(void)
 
 static void task_destroy(task *t)
 {
-    unschedule(&t->soon); /* only ever found for a task abandoned by cw_run() */
     if (t->prev)
         t->prev->next = t->next;
     else
         rt->tasks = t->next;
     if (t->next)
         t->next->prev = t->prev;
-    if (t->stack.base)
-        stack_put(&t->stack);
+    if (t->stack.low)
+        cw__stack_put(&t->stack);
     cw_future_release(t->future);
     free(t->fail_message);
     free(t);
@@ -258,17 +201,15 @@ static void task_destroy(task *t)
 static void task_prepare(task *t)
 {
     t->started = true;
-    if (stack_get(&t->stack) < 0) {
-        t->fail_code = CW_ENOMEM;
+    int rc = cw__stack_get(&t->stack, &t->fail_message); /* the message names a limit that was reached */
+    if (rc < 0) {
+        t->fail_code = rc;
         t->finished = true;
         task_end(t, NULL);
         return;
     }
-    getcontext(&t->context);
-    t->context.uc_stack.ss_sp = stack_area(&t->stack);
-    t->context.uc_stack.ss_size = t->stack.size;
-    t->context.uc_link = NULL;
-    makecontext(&t->context, task_entry, 0);
+    asan_forget_stack(t->stack.low, t->stack.size); /* a reused stack: the last task's frames were never unwound */
+    cw__context_start(&t->context, t->stack.low, t->stack.size, task_entry);
 }
 
 /* Start or resume a task until it awaits again or ends. Only from the loop's own stack. */
@@ -542,7 +483,8 @@ static void abandon_stuck_tasks(void)
             t->future->cancel_requests = 1; /* it ends cancelled, whatever it took back */
         t->finished = true;
         task_end(t, NULL);
-        task_destroy(t); /* also takes it off the queue, should ending another task have woken it */
+        unschedule(&t->soon); /* should ending another task have woken it (a walk of the queue: only here) */
+        task_destroy(t);
     }
 }
 
@@ -596,8 +538,7 @@ int cw_run(cw_task_fn main_fn, void *arg, void **result)
         uv_run(&r.loop, UV_RUN_DEFAULT);
         uv_loop_close(&r.loop);
     }
-    for (int i = 0; i < r.n_cache; i++)
-        stack_free(&r.cache[i]);
+    cw__stacks_free_all();
     rt = NULL;
     const char *trace = getenv("CW_TRACE");
     if (trace && *trace && cw_timeline_write_trace(trace) < 0)
