@@ -850,7 +850,7 @@ int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     Suite *s = suite_create("fixture");
-    TCase *tc = add_case(s, "server", 30, server_setup, server_teardown);
+    TCase *tc = add_case(s, "server", (int) backstop(30), server_setup, server_teardown); /* longer under ASan */
     tcase_add_test(tc, test_get);
     tcase_add_test(tc, test_delay);
     tcase_add_test(tc, test_delays_overlap);
