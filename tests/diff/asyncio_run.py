@@ -285,15 +285,16 @@ class VirtualLoop(asyncio.SelectorEventLoop):
         return handle
 
     def _timer_handle_cancelled(self, handle):
-        # By identity: two cancelled handles due at the same instant compare equal.
-        self.cancelled_at.setdefault(id(handle), self._now)
+        # By id, since timer handles with the same deadline compare (and hash) equal; and only for the
+        # recorded ones, which self.timers keeps alive, so that no other handle can reuse their id.
+        if any(h is handle for h in self.timers):
+            self.cancelled_at.setdefault(id(handle), self._now)
         super()._timer_handle_cancelled(handle)
 
     def ties(self):
         """Instants at which two timers were due together (both fired, or one was cancelled right then)."""
         # Rounded before they are compared: 0.3 + 0.3 and 0.6 are the same instant.
-        due = [round(h.when(), 6) for h in self.timers
-               if id(h) not in self.cancelled_at or self.cancelled_at[id(h)] >= h.when()]
+        due = [round(h.when(), 6) for h in self.timers if self.cancelled_at.get(id(h), h.when()) >= h.when()]
         return sorted({w for w in due if due.count(w) > 1})
 
 

@@ -10,7 +10,8 @@ made again with the next attempt number, because which of two such timers fires 
 that neither asyncio nor the library defines.
 
 The shapes: main spawns 1-5 tasks; a task sleeps and returns or fails, or spawns children and awaits
-them one by one or through a gather; any task may catch its cancellation, clean up (sleep) and
+them one by one or through a gather, waits on them, iterates as_completed over them, or cancels
+one after a while; any task may catch its cancellation, clean up (sleep) and
 re-raise it (or return a value, with the uncancel feature). Main then gathers some of its tasks
 (gathers nest), cancels tasks or gathers at chosen moments (or at once), waits (all three modes, with
 and without a timeout), iterates as_completed (with and without a timeout), awaits, and finally awaits
@@ -68,6 +69,9 @@ class Maker:
                 body.stmts += [["await", c] for c in children]
             elif how < 0.7:
                 body.stmts.append(["as_completed", self.timeout()] + children)
+            elif how < 0.8:  # a deadline of its own: cancel the first child after a while, then await all
+                body.stmts += [["sleep", r.randint(1, 4)], ["cancel", children[0]] + self.message()]
+                body.stmts += [["await", c] for c in children]
             else:
                 body.stmts += [["await", c] for c in children]
         for _ in range(r.choice([1, 1, 2])):
