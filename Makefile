@@ -13,6 +13,8 @@
 #   make bench        the benchmarks (bench/*.c, the 200,000-request soak included)
 #   make load         10,000 requests in flight at once against the fixture server
 #   make fuzz         fuzz the fixture server's request parsing for FUZZ_SECONDS (default 180; needs clang)
+#   make stress       the library tests and graded solutions STRESS_N times (default 20) beside two
+#                     CPU burners, then once under valgrind: every failed run, with its seed
 #   make clean        remove build/
 #   V=1               show the whole compiler commands
 #
@@ -75,7 +77,7 @@ CH_DIR   = $(firstword $(filter $(CH)%,$(CHAPTERS)))
 ifeq ($(MAKELEVEL),0)
 .NOTPARALLEL:
 endif
-.PHONY: all demo run grade next watch reset grade-batch test bench load fuzz docs clean deps build-all build-demos build-chapter build-lib-tests build-bench help
+.PHONY: all demo run grade next watch reset grade-batch test stress bench load fuzz docs clean deps build-all build-demos build-chapter build-lib-tests build-bench help
 
 ## Targets a person types. Each checks the system packages first, then builds in a fresh make
 ## (so pkg-config is asked again after an install).
@@ -126,6 +128,10 @@ grade-batch: deps
 test: deps
 	@tools/check_deps valgrind
 	+@MAKE="$(MAKE)" BUILD="$(BUILD)" CC="$(CC)" tools/test
+
+stress: deps
+	@tools/check_deps valgrind
+	+@MAKE="$(MAKE)" BUILD="$(BUILD)" STRESS_N="$(STRESS_N)" tools/stress
 
 # bench/bench.c (the figures) and bench/soak.c (memory over 200,000 requests).
 bench: deps

@@ -977,7 +977,7 @@ START_TEST(test_wait_loop_storage_stays_flat)
     ck_assert_int_eq(r.rounds, MANY);
     ck_assert_msg(r.last_capacity <= 4, "a future that went through %d rounds of wait holds room for %d callbacks",
                   MANY - 1, r.last_capacity);
-    ck_assert_msg(r.elapsed < backstop(5000), "%d rounds of wait took %.0f ms", MANY, r.elapsed);
+    ck_assert_msg(r.elapsed < backstop(60000), "%d rounds of wait took %.0f ms", MANY, r.elapsed); /* a backstop */
 }
 END_TEST
 
@@ -1179,11 +1179,13 @@ int main(void)
     tcase_add_test(tc, test_wait_timeout_cancels_nothing);
     tcase_add_test(tc, test_wait_empty_is_einval);
     tcase_add_test(tc, test_wait_first_completed_loop);
-    tcase_add_test(tc, test_wait_loop_storage_stays_flat);
     tcase_add_test(tc, test_timeout_zero_looks_once);
     tcase_add_test(tc, test_wait_first_exception_reads_error);
     tcase_add_test(tc, test_wait_abandoned_task_leaves_no_callback);
     tcase_add_test(tc, test_wait_on_requests);
+
+    tc = add_case(s, "wait, many futures", 300, NULL, NULL); /* CPU-bound: a backstop for a loaded machine */
+    tcase_add_test(tc, test_wait_loop_storage_stays_flat);
 
     return run_suite(s);
 }
