@@ -77,8 +77,10 @@ int fetch_until_none_pending(cw_session *session, const char *const *urls, int n
         if (rc != 0)
             break;
         ++*rounds;
-        for (int k = 0; k < sets.n_done; k++)
+        for (int k = 0; k < sets.n_done; k++) { /* handle it: here, note its place and read its outcome */
             order[handled++] = index_of(requests, n, sets.done[k]);
+            cw_future_error(sets.done[k]);
+        }
         for (int k = 0; k < sets.n_pending; k++) /* wait on what is left */
             pending[k] = sets.pending[k];
         n_pending = sets.n_pending;
@@ -95,12 +97,15 @@ int fetch_until_none_pending(cw_session *session, const char *const *urls, int n
 typedef struct waiter {
     cw_return_when when;
     int n, n_done;
-    bool failed;
+    bool failed;       /* a future failed (FIRST_EXCEPTION) */
+    bool timed_out;    /* the timer finished */
     cw_future *wakeup; /* what my_wait() awaits */
 } waiter;
 
 static bool satisfied(const waiter *w)
 {
+    if (w->timed_out)
+        return true;
     if (w->when == CW_FIRST_COMPLETED)
         return w->n_done > 0;
     if (w->when == CW_FIRST_EXCEPTION && w->failed)
@@ -120,9 +125,10 @@ static void on_done(cw_future *future, void *arg)
 
 static void on_timeout(cw_future *timer, void *arg)
 {
+    (void)timer; /* my_wait() removes this callback before it cancels the timer: this is the timeout */
     waiter *w = arg;
-    if (cw_future_state(timer) == CW_RESOLVED) /* not when we cancel it ourselves */
-        cw_future_resolve(w->wakeup, NULL, NULL);
+    w->timed_out = true;
+    cw_future_resolve(w->wakeup, NULL, NULL);
 }
 
 static void *sleep_for(void *arg)
