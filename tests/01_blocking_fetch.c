@@ -88,6 +88,19 @@ START_TEST(test_refused)
     ck_assert_msg(r.status == 0 && r.body == NULL,
                   "after a failure the result should be empty (status 0, body NULL), but status is %ld", r.status);
     close(sock);
+
+    cw_fixture *fixture = start_fixture();
+    r = (fetch_result){.status = 999};
+    rc = fetch_blocking(cw_fixture_url(fixture, "/close", url, sizeof url), &r);
+    ck_assert_msg(rc == CW_ECONNRESET,
+                  "/close sends part of its body, then drops the connection: expected CW_ECONNRESET, got %d (%s)", rc,
+                  cw_error_name(rc));
+    ck_assert_msg(r.status == 0 && r.body == NULL && r.body_len == 0,
+                  "after a failure the result should be empty (status 0, body NULL, body_len 0), but it holds "
+                  "status %ld and %zu bytes of body: free the part that arrived before the failure",
+                  r.status, r.body_len);
+    fetch_result_free(&r);
+    cw_fixture_stop(fixture);
 }
 END_TEST
 
@@ -119,6 +132,17 @@ START_TEST(test_whole_body)
                   "GET %s should give exactly %d bytes of body, but body_len is %zu "
                   "(is every piece appended, none overwritten?)", path, N, r.body_len);
     ck_assert_msg(r.body != NULL && r.body[N] == '\0', "the body should have a NUL added after its last byte");
+    fetch_result_free(&r);
+
+    r = (fetch_result){.status = 999};
+    char empty[128];
+    rc = fetch_blocking(cw_fixture_url(fixture, "/bytes/0", empty, sizeof empty), &r);
+    ck_assert_msg(rc == 0 && r.status == 200, "GET /bytes/0: expected rc 0 and status 200, got rc %d (%s) and status %ld",
+                  rc, cw_error_name(rc), r.status);
+    ck_assert_msg(r.body != NULL && r.body_len == 0 && r.body[0] == '\0',
+                  "a response with an empty body should give body \"\" (an empty string, not NULL: NULL means no "
+                  "response) and body_len 0, but body is %s and body_len %zu",
+                  r.body ? "not empty" : "NULL", r.body_len);
     fetch_result_free(&r);
     cw_fixture_stop(fixture);
 }
@@ -252,9 +276,9 @@ int main(int argc, char **argv)
     const cw_graded_test tests[] = {
         {"fetch_blocking returns the status and body of /get", test_get_body, 2, 5},
         {"a 404 (or 500) is a response, not an error", test_404_is_a_response, 1, 5},
-        {"a refused connection gives CW_ECONNREFUSED and an empty result", test_refused, 1, 5},
+        {"a refused or dropped connection: its error, and an empty result", test_refused, 1, 5},
         {"bad URLs give CW_EBADURL and CW_ESCHEME", test_bad_urls, 1, 5},
-        {"the whole body arrives: /bytes/300000 gives 300000 bytes", test_whole_body, 2, 5},
+        {"the whole body arrives: /bytes/300000 gives 300000 bytes, /bytes/0 \"\"", test_whole_body, 2, 5},
         {"fetch_with_timeout: CW_ETIMEDOUT on /stall, a response in time", test_timeout, 2, 5},
         {"sequential fetches never overlap, one connection at a time", test_sequential_no_overlap, 3, 5},
         {"sequential results come back in input order", test_sequential_input_order, 2, 5},

@@ -250,12 +250,13 @@ START_TEST(test_exit_closes_and_waits)
 }
 END_TEST
 
-/* ---- 3-5. the with block: normal body, failing body, cancelled body ---- */
+/* ---- 3-6. the with block: normal body, failing body, cancelled body, cancelled twice ---- */
 
 typedef struct with_case {
     client client;
     int body_returns;  /* what the body returns (when it does not sleep) */
     bool body_sleeps;  /* the body waits 5 s, to be cancelled */
+    bool cancel_again; /* once cancelled, the body cancels its task again: exit's wait is cancelled too */
     bool entered;      /* the body ran */
     int body_peer_port;
     int rc;            /* what with_connected_socket() returned */
@@ -268,15 +269,27 @@ static int test_body(connected_socket *socket, void *arg)
     with_case *c = arg;
     c->entered = true;
     c->body_peer_port = peer_port(&socket->tcp);
-    if (c->body_sleeps)
-        return cw_sleep(5000);
-    return c->body_returns;
+    if (!c->body_sleeps)
+        return c->body_returns;
+    int rc = cw_sleep(5000);
+    if (c->cancel_again) /* a second cancellation, delivered at the next await: exit's */
+        cw_future_cancel(cw_current_task());
+    return rc;
 }
 
 static void *with_task(void *arg)
 {
     with_case *c = arg;
     c->rc = with_connected_socket(c->listener, test_body, c);
+    c->after = tcp_handles(); /* at once: anything still closing was left behind by exit */
+    /* A handle still closing lives in with_connected_socket()'s finished stack frame, and libuv will write
+     * into it: say so now (this ends the test), before that memory is reused and the loop crashes. */
+    ck_assert_msg(c->after == c->before,
+                  "with_connected_socket() returned while the connection was still closing (%d TCP handles on the "
+                  "loop, expected %d)%s: libuv still owns the handle and will run the close callback on memory that "
+                  "is gone. Exit must return only after its close callback ran, whatever happens meanwhile",
+                  c->after, c->before,
+                  c->cancel_again ? ", after the task was cancelled again while exit waited for the close" : "");
     return NULL;
 }
 
@@ -298,7 +311,6 @@ static void *with_main(void *arg)
     }
     cw_await(task);
     cw_future_release(task);
-    c->after = tcp_handles();
     listener.waiting = NULL;
     settle(c->before);
     tcp_listener_close(&listener);
@@ -356,7 +368,20 @@ START_TEST(test_with_cancelled_body)
 }
 END_TEST
 
-/* ---- 6. cancelled while entering: no body, no exit, and the listener still works ---- */
+START_TEST(test_with_cancelled_twice)
+{
+    with_case c = { .rc = 1, .body_sleeps = true, .cancel_again = true };
+    ck_assert_int_eq(cw_run(with_main, &c, NULL), 0);
+    client_join(&c.client);
+    ck_assert_msg(c.rc == CW_ECANCELLED,
+                  "a task cancelled inside the body should get CW_ECANCELLED from with_connected_socket(), "
+                  "got %d (%s)",
+                  c.rc, cw_error_name(c.rc));
+    check_exit_ran(&c);
+}
+END_TEST
+
+/* ---- 7. cancelled while entering: no body, no exit, and the listener still works ---- */
 
 typedef struct enter_cancel_case {
     with_case first, second;
@@ -370,14 +395,13 @@ static void *enter_cancel_main(void *arg)
     if (tcp_listener_open(&listener) < 0)
         return cw_fail(CW_EFAILED, "could not listen");
     c->first.listener = c->second.listener = &listener;
-    c->first.before = tcp_handles();
+    c->first.before = c->second.before = tcp_handles();
 
     cw_future *task = cw_spawn(with_task, &c->first); /* no client: it waits in enter */
     cw_sleep(100);
     cw_future_cancel(task);
     cw_await(task);
     cw_future_release(task);
-    c->first.after = tcp_handles();
     c->waiting_cleared = listener.waiting == NULL;
     listener.waiting = NULL;
 
@@ -386,7 +410,6 @@ static void *enter_cancel_main(void *arg)
         task = cw_spawn(with_task, &c->second);
         cw_await(task);
         cw_future_release(task);
-        c->second.after = tcp_handles();
     }
     settle(c->first.before);
     tcp_listener_close(&listener);
@@ -425,6 +448,7 @@ int main(int argc, char **argv)
         { "with: the body gets the connection, then exit runs", test_with_normal_path, 2, 10 },
         { "with: the body's error comes back and exit still runs", test_with_error_path, 2, 10 },
         { "with: a task cancelled inside the body still runs exit", test_with_cancelled_body, 3, 10 },
+        { "with: cancelled again during exit, exit still waits for the close", test_with_cancelled_twice, 2, 10 },
         { "with: a cancelled enter runs neither body nor exit", test_with_cancelled_enter, 2, 10 },
     };
     return cw_grade_main("02_async_context_managers", tests, sizeof tests / sizeof tests[0], argc, argv);

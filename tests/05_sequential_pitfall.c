@@ -132,13 +132,15 @@ START_TEST(test_tasks_errors_are_reported)
     ck_assert_msg(c.results[1] == NULL && c.results[2] == NULL,
                   "results[i] should be NULL for a task that failed (slots 1 and 2)");
 
-    jobs_case d = { .jobs = { { 50, CW_EHOST, 0, 0 }, { 50, 0, 0, 0 } }, .n = 2, .one_by_one = true };
+    jobs_case d = { .jobs = { { 50, CW_EHOST, 0, 0 }, { 50, 0, 0, 0 }, { 20, CW_ECONNRESET, 0, 0 } },
+                    .n = 3,
+                    .one_by_one = true };
     run_jobs(&d);
     ck_assert_msg(d.rc == CW_EHOST, "run_one_by_one() should return the first task's error (CW_EHOST), got %d (%s)",
                   d.rc, cw_error_name(d.rc));
     assert_every_job_ran(&d, "run_one_by_one");
-    ck_assert_msg(d.results[0] == NULL && d.results[1] == &d.jobs[1],
-                  "run_one_by_one() should go on after a failed task: results should be { NULL, the second job }");
+    ck_assert_msg(d.results[0] == NULL && d.results[1] == &d.jobs[1] && d.results[2] == NULL,
+                  "run_one_by_one() should go on after a failed task: results should be { NULL, the second job, NULL }");
 }
 END_TEST
 
@@ -241,6 +243,13 @@ START_TEST(test_requests_statuses_and_errors)
                   "fetch_one_by_one() should go on after a failed request: statuses should be "
                   "{ CW_ESCHEME (%d), 500, 200 }, got { %ld, %ld, %ld }",
                   CW_ESCHEME, d.statuses[0], d.statuses[1], d.statuses[2]);
+
+    fetch_case e = { .paths = { "/status/404", "/status/500" }, .n = 2, .one_by_one = true };
+    run_fetch(&e);
+    ck_assert_msg(e.rc == 0 && e.statuses[0] == 404 && e.statuses[1] == 500,
+                  "a 404 and a 500 are responses: fetch_one_by_one() should return 0 with statuses { 404, 500 }, "
+                  "got %d (%s) with { %ld, %ld }",
+                  e.rc, cw_error_name(e.rc), e.statuses[0], e.statuses[1]);
 }
 END_TEST
 

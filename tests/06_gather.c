@@ -31,6 +31,8 @@ typedef struct fetch_case {
     long statuses[MAX_URLS];
     int rc;
     double elapsed_ms; /* how long the exercise function took */
+    int linger_ms;     /* at most how long the session stays open after the exercise function returned, */
+    long linger_for;   /* waiting for the server to have answered this many requests */
 } fetch_case;
 
 static void *fetch_main(void *arg)
@@ -49,6 +51,8 @@ static void *fetch_main(void *arg)
     uint64_t begin = cw_now_us();
     c->rc = c->fetch(session, urls, c->n, c->statuses);
     c->elapsed_ms = (double)(cw_now_us() - begin) / 1000.0;
+    for (int t = 0; t < c->linger_ms && cw_fixture_stats_get(c->fixture).requests < c->linger_for; t += 20)
+        cw_sleep(20); /* requests left running may finish meanwhile */
     cw_session_close(session);
     return NULL;
 }
@@ -131,6 +135,16 @@ START_TEST(test_fetch_all_or_fail_first_error_at_once)
     ck_assert_msg(d.rc == 0, "fetch_all_or_fail() should return 0 when every request got a response (a 404 is a "
                   "response), got %d (%s)", d.rc, cw_error_name(d.rc));
     ck_assert_msg(same(d.statuses, want, 3), "statuses should be { 200, 201, 404 }, got %s", list(d.statuses, 3));
+
+    fetch_case e = { .fetch = fetch_all_or_fail, .paths = { "/delay/300", "python://bad" }, .n = 2, .linger_ms = 3000,
+                     .linger_for = 1 };
+    cw_fixture_stats stats = run_fetch(&e);
+    ck_assert_msg(e.rc == CW_ESCHEME, "fetch_all_or_fail() should return the error of python://bad (CW_ESCHEME), "
+                  "got %d (%s)", e.rc, cw_error_name(e.rc));
+    ck_assert_msg(stats.requests == 1,
+                  "when one request fails, the others keep running (as with asyncio.gather): /delay/300 should "
+                  "still have been answered while the session stayed open, but the server answered %ld requests. "
+                  "Was it cancelled?", stats.requests);
 }
 END_TEST
 

@@ -207,15 +207,16 @@ END_TEST
 
 START_TEST(test_timeout_is_not_an_error)
 {
-    fetch_case c = { .paths = { "/delay/100", "/delay/2000" }, .n = 2, .when = CW_ALL_COMPLETED, .timeout_ms = 400 };
+    /* Wide margins on both sides of the timeout: the test must pass under valgrind on a loaded machine. */
+    fetch_case c = { .paths = { "/get", "/delay/8000" }, .n = 2, .when = CW_ALL_COMPLETED, .timeout_ms = 1500 };
     run_fetch(&c);
-    ck_assert_msg(c.rc == 1, "a 400 ms timeout should return normally with the 100 ms request done: "
+    ck_assert_msg(c.rc == 1, "a 1500 ms timeout should return normally with the quick request done: "
                              "fetch_and_wait() should return 1, got %d (%s)",
                   c.rc, cw_error_name(c.rc));
     check_outcome(&c, 0, true, 200, 0);
     check_outcome(&c, 1, false, 0, CW_ECANCELLED);
     ck_assert_msg(c.answered_at_return == 1,
-                  "fetch_and_wait() should return at the timeout, not wait for the 2000 ms request: the server had "
+                  "fetch_and_wait() should return at the timeout, not wait for the 8000 ms request: the server had "
                   "answered %ld requests, expected 1",
                   c.answered_at_return);
 }
@@ -223,14 +224,28 @@ END_TEST
 
 START_TEST(test_loop_until_none_pending)
 {
-    fetch_case c = { .paths = { "/delay/450", "/delay/50", "/delay/250" }, .n = 3, .loop = true };
+    /* Half a second between finishes, so the order holds under valgrind on a loaded machine. */
+    fetch_case c = { .paths = { "/delay/1100", "/delay/100", "/delay/600" }, .n = 3, .loop = true };
     run_fetch(&c);
     ck_assert_msg(c.rc == 0, "fetch_until_none_pending() should return 0, got %d (%s)", c.rc, cw_error_name(c.rc));
     ck_assert_msg(c.order[0] == 1 && c.order[1] == 2 && c.order[2] == 0,
-                  "requests taking 450, 50 and 250 ms should be handled in the order 1, 2, 0; got %d, %d, %d",
+                  "requests taking 1100, 100 and 600 ms should be handled in the order 1, 2, 0; got %d, %d, %d",
                   c.order[0], c.order[1], c.order[2]);
     ck_assert_msg(c.rounds == 3,
                   "each FIRST_COMPLETED wait should return as one request finishes, so 3 rounds; got %d", c.rounds);
+
+    /* Two bad URLs fail before the first wait: one round hands out both. */
+    fetch_case d = { .paths = { "python://bad", "/delay/100", "python://x" }, .n = 3, .loop = true };
+    run_fetch(&d);
+    ck_assert_msg(d.rc == 0, "fetch_until_none_pending() should return 0, got %d (%s)", d.rc, cw_error_name(d.rc));
+    ck_assert_msg(d.order[0] == 0 && d.order[1] == 2 && d.order[2] == 1,
+                  "two bad URLs fail at once, then /delay/100 finishes: the order should be 0, 2, 1 (a done set "
+                  "in input order); got %d, %d, %d",
+                  d.order[0], d.order[1], d.order[2]);
+    ck_assert_msg(d.rounds == 2,
+                  "the first wait's done set holds both failed requests, the second the last one: rounds counts "
+                  "the calls of cw_wait(), so 2; got %d",
+                  d.rounds);
 }
 END_TEST
 
@@ -418,6 +433,182 @@ START_TEST(test_my_wait_timeout)
 }
 END_TEST
 
+/* ---- FIRST_EXCEPTION: a cancelled future is no exception ---- */
+
+static void *cancel_later(void *arg)
+{
+    cw_sleep(50);
+    cw_future_cancel(arg);
+    return NULL;
+}
+
+static void *cancelled_main(void *arg)
+{
+    wait_case *c = arg;
+    cw_future *fs[2] = { cw_future_new(), spawn_sleeper(300) };
+    cw_future *helper = cw_spawn(cancel_later, fs[0]);
+    cw_wait_sets s = { 0 };
+    c->rc = my_wait(fs, 2, CW_FIRST_EXCEPTION, 0, &s);
+    const int done[2] = { 0, 1 };
+    c->sets_ok = sets_are(&s, fs, done, 2, NULL, 0);
+    describe(&s, fs, 2, c->sets, sizeof c->sets);
+    cw_wait_sets_free(&s);
+    cw_await(helper);
+    cw_future_release(helper);
+    cw_future_cancel(fs[1]);
+    cw_future_release_all(fs, 2);
+    return NULL;
+}
+
+START_TEST(test_my_wait_cancelled_is_no_exception)
+{
+    wait_case c = { .rc = 1 };
+    ck_assert_int_eq(cw_run(cancelled_main, &c, NULL), 0);
+    ck_assert_msg(c.rc == 0, "my_wait() should return 0, got %d (%s)", c.rc, cw_error_name(c.rc));
+    ck_assert_msg(c.sets_ok,
+                  "future 0 is cancelled at 50 ms, future 1 finishes at 300 ms: a cancelled future is not an "
+                  "exception (asyncio.wait does not count it), so CW_FIRST_EXCEPTION waits for all and the sets "
+                  "should be done {0, 1} pending {}; got %s",
+                  c.sets);
+}
+END_TEST
+
+/* ---- no callback outlives my_wait() ---- */
+
+/* my_wait() at a fixed depth: its frame (and anything it keeps there) lies just below this one's. */
+static __attribute__((noinline)) int wait_here(cw_future **fs, int n, cw_return_when when, uint64_t timeout_ms,
+                                               cw_wait_sets *s)
+{
+    return my_wait(fs, n, when, timeout_ms, s);
+}
+
+enum { PAD = 16 * 1024 };
+
+/* Called at the same depth as wait_here(), once it returned: this frame's zeroed pad now covers the
+ * memory of my_wait()'s finished frame. Finish the futures my_wait() left pending, let the loop run,
+ * and report whether anything wrote into the pad: only a callback left behind by my_wait() can. */
+static __attribute__((noinline)) bool finish_and_watch(cw_future **pending, int n)
+{
+    volatile unsigned char pad[PAD];
+    for (int i = 0; i < PAD; i++)
+        pad[i] = 0;
+    for (int i = 0; i < n; i++)
+        cw_future_resolve(pending[i], NULL, NULL);
+    cw_sleep(100); /* callbacks run; a timer my_wait() cancelled ends */
+    bool written = false;
+    for (int i = 0; i < PAD; i++)
+        written |= pad[i] != 0;
+    return written;
+}
+
+typedef struct leftover_case {
+    int rc[2];
+    bool written[2]; /* something wrote into the finished frame of my_wait() */
+} leftover_case;
+
+static void *resolve_first(void *arg)
+{
+    cw_sleep(30);
+    cw_future_resolve(arg, NULL, NULL);
+    return NULL;
+}
+
+static void *leftover_main(void *arg)
+{
+    leftover_case *c = arg;
+    /* FIRST_COMPLETED: one finishes, two stay pending, and the timer is cancelled before its time. */
+    cw_future *fs[3] = { cw_future_new(), cw_future_new(), cw_future_new() };
+    cw_future *helper = cw_spawn(resolve_first, fs[0]);
+    cw_wait_sets s = { 0 };
+    c->rc[0] = wait_here(fs, 3, CW_FIRST_COMPLETED, 5000, &s);
+    cw_wait_sets_free(&s);
+    c->written[0] = finish_and_watch(fs + 1, 2);
+    cw_await(helper);
+    cw_future_release(helper);
+    cw_future_release_all(fs, 3);
+
+    /* A timeout: both stay pending. */
+    cw_future *gs[2] = { cw_future_new(), cw_future_new() };
+    c->rc[1] = wait_here(gs, 2, CW_ALL_COMPLETED, 60, &s);
+    cw_wait_sets_free(&s);
+    c->written[1] = finish_and_watch(gs, 2);
+    cw_future_release_all(gs, 2);
+    return NULL;
+}
+
+START_TEST(test_my_wait_leaves_no_callback)
+{
+    leftover_case c = { .rc = { 1, 1 } };
+    ck_assert_int_eq(cw_run(leftover_main, &c, NULL), 0);
+    ck_assert_msg(c.rc[0] == 0 && c.rc[1] == 0, "my_wait() should return 0, got %s and %s", cw_error_name(c.rc[0]),
+                  cw_error_name(c.rc[1]));
+    ck_assert_msg(!c.written[0],
+                  "after my_wait(CW_FIRST_COMPLETED, timeout 5 s) returned, a callback of my_wait() still ran (on a "
+                  "future left pending, which finished later, or on the timer it cancelled): it wrote into my_wait()'s "
+                  "finished stack frame. Remove every callback you added before returning (the futures outlive the "
+                  "call; remove the timer's before cancelling it), or it dangles");
+    ck_assert_msg(!c.written[1],
+                  "after my_wait() returned on its timeout, the futures left pending finished, and a done callback of "
+                  "my_wait() still ran: it wrote into my_wait()'s finished stack frame. Remove every callback you "
+                  "added before returning (the futures outlive the call), or it dangles");
+}
+END_TEST
+
+/* ---- the caller cancelled while it waits ---- */
+
+typedef struct cancelled_caller_case {
+    cw_future *watched;
+    int rc;
+    bool sets_zero;
+    bool returned_in_time;
+    cw_state watched_state;
+} cancelled_caller_case;
+
+static void *waiting_caller(void *arg)
+{
+    cancelled_caller_case *c = arg;
+    cw_wait_sets s = { .n_done = 7, .n_pending = 7 };
+    c->rc = my_wait(&c->watched, 1, CW_ALL_COMPLETED, 0, &s);
+    c->sets_zero = s.n_done == 0 && s.n_pending == 0 && !s.done && !s.pending;
+    cw_wait_sets_free(&s);
+    return NULL;
+}
+
+static void *cancelled_caller_main(void *arg)
+{
+    cancelled_caller_case *c = arg;
+    c->rc = 1;
+    c->watched = cw_future_new(); /* never finishes by itself */
+    cw_future *caller = cw_spawn(waiting_caller, c);
+    cw_sleep(50);
+    cw_future_cancel(caller);
+    for (int i = 0; i < 100 && !cw_future_done(caller); i++)
+        cw_sleep(20);
+    c->returned_in_time = cw_future_done(caller);
+    c->watched_state = cw_future_state(c->watched);
+    if (!c->returned_in_time) /* let a my_wait() that keeps waiting end, so the test can report */
+        cw_future_resolve(c->watched, NULL, NULL);
+    cw_await(caller);
+    cw_future_release(caller);
+    cw_future_release(c->watched);
+    return NULL;
+}
+
+START_TEST(test_my_wait_cancelled_caller)
+{
+    cancelled_caller_case c = { .rc = 1 };
+    ck_assert_int_eq(cw_run(cancelled_caller_main, &c, NULL), 0);
+    ck_assert_msg(c.returned_in_time && c.rc == CW_ECANCELLED,
+                  "a task cancelled while my_wait() waits should get CW_ECANCELLED back at once, but my_wait() %s "
+                  "(it returned %s)",
+                  c.returned_in_time ? "returned something else" : "kept waiting for 2 s", cw_error_name(c.rc));
+    ck_assert_msg(c.sets_zero, "when my_wait() returns an error, the sets should be left zeroed (empty, NULL arrays)");
+    ck_assert_msg(c.watched_state == CW_PENDING,
+                  "cancelling the task that waits should not cancel the futures it waits on, but the watched one's "
+                  "state is %d", (int)c.watched_state);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
     const cw_graded_test tests[] = {
@@ -428,9 +619,12 @@ int main(int argc, char **argv)
         { "fetch_and_wait: a timeout returns normally, with both sets", test_timeout_is_not_an_error, 2, 10 },
         { "fetch_until_none_pending: FIRST_COMPLETED rounds in order", test_loop_until_none_pending, 3, 10 },
         { "my_wait: ALL_COMPLETED, original pointers in input order", test_my_wait_all_completed, 2, 10 },
+        { "my_wait: no callback outlives the call", test_my_wait_leaves_no_callback, 3, 10 },
         { "my_wait: FIRST_COMPLETED, every finished one in done", test_my_wait_first_completed, 3, 10 },
         { "my_wait: FIRST_EXCEPTION, with and without a failure", test_my_wait_first_exception, 3, 10 },
         { "my_wait: a timeout neither fails nor cancels; empty is invalid", test_my_wait_timeout, 3, 10 },
+        { "my_wait: FIRST_EXCEPTION does not count a cancelled future", test_my_wait_cancelled_is_no_exception, 2, 10 },
+        { "my_wait: a task cancelled while it waits gets CW_ECANCELLED", test_my_wait_cancelled_caller, 1, 10 },
     };
     return cw_grade_main("08_wait", tests, sizeof tests / sizeof tests[0], argc, argv);
 }

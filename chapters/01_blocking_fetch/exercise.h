@@ -43,11 +43,16 @@ typedef struct interval {
 } interval;
 
 /**
- * @brief GET @p url and wait for the whole response (curl_easy_perform()).
+ * @brief GET @p url and wait for the whole response, with libcurl's easy interface.
  *
+ * The calling thread waits until the last byte of the body is in (or the fetch failed).
+ * The body is kept whole, however many pieces it arrives in, with a NUL added after its
+ * last byte; an empty body is "" (body not NULL, body_len 0): NULL means no response.
  * @param url the URL, e.g. "http://127.0.0.1:8080/get".
- * @param out receives the response; on failure it is left empty (status 0, body NULL,
- *            body_len 0), so fetch_result_free() is always safe on it.
+ * @param out receives the response, which the caller then owns (free it with
+ *            fetch_result_free()); on failure it is left empty (status 0, body NULL,
+ *            body_len 0), with nothing of a partial body kept, so fetch_result_free()
+ *            is always safe on it.
  * @return 0 on a response, whatever its status; a negative cw_error when there was
  *         none (see the table at the top of this file).
  */
@@ -56,12 +61,13 @@ int fetch_blocking(const char *url, fetch_result *out);
 /**
  * @brief fetch_blocking() with a time limit on the whole fetch (connect, send, wait, read).
  *
- * `requests.get(url, timeout=...)`, in milliseconds.
+ * `requests.get(url, timeout=...)`, in milliseconds: when the limit passes first, the
+ * fetch stops there (it does not go on in the background) and nothing of it is kept.
  * @param url the URL.
  * @param timeout_ms the limit in milliseconds; 0 means no limit.
  * @param out receives the response, or is left empty on failure.
- * @return 0 on a response, CW_ETIMEDOUT when the limit passed first, another
- *         negative cw_error for other failures.
+ * @return 0 on a response, CW_ETIMEDOUT when the limit passed first, CW_EINVAL for a
+ *         negative limit, another negative cw_error for other failures (the table above).
  */
 int fetch_with_timeout(const char *url, long timeout_ms, fetch_result *out);
 
@@ -76,8 +82,10 @@ int fetch_with_timeout(const char *url, long timeout_ms, fetch_result *out);
  *                no response (the failed one and those after it) are left empty,
  *                so fetch_result_free() is safe on all n.
  * @param times n slots: times[i] receives when the fetch of urls[i] started and ended
- *              (slots of URLs never fetched are set to 0).
- * @return 0 when every URL got a response, else the error of the first that did not.
+ *              (slots of URLs never fetched are set to 0). The arrays may hold garbage
+ *              on entry: every slot is written.
+ * @return 0 when every URL got a response, else the error of the first that did not;
+ *         CW_EINVAL for n < 0 or a NULL array with n > 0.
  */
 int fetch_all_sequential(const char *const *urls, int n, fetch_result *results, interval *times);
 

@@ -7,9 +7,7 @@
 
 int connected_socket_enter(connected_socket *socket, tcp_listener *listener)
 {
-    /* TODO(02.1): while no connection is pending, await a fresh future placed in
-     * listener->waiting (clear it again afterwards); then uv_tcp_init() the
-     * socket on cw_loop() and uv_accept() the connection into it. */
+    /* TODO(02.1): connected_socket_enter() as exercise.h states it. */
     (void)socket;
     (void)listener;
     return CW_EFAILED;
@@ -17,16 +15,14 @@ int connected_socket_enter(connected_socket *socket, tcp_listener *listener)
 
 int connected_socket_exit(connected_socket *socket)
 {
-    /* TODO(02.2): uv_close() the connection with a close callback that resolves
-     * a future, and await that future. */
+    /* TODO(02.2): connected_socket_exit() as exercise.h states it. Its close callback goes above it. */
     (void)socket;
     return CW_EFAILED;
 }
 
 int with_connected_socket(tcp_listener *listener, socket_body_fn body, void *arg)
 {
-    /* TODO(02.3): enter; if that failed, return its error. Run the body, then
-     * exit whatever the body returned, and return the first error. */
+    /* TODO(02.3): with_connected_socket() as exercise.h states it. */
     (void)listener;
     (void)body;
     (void)arg;

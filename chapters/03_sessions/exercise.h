@@ -15,8 +15,9 @@
 /**
  * @brief GET @p url through @p session and return the response's status.
  *
- * Uses the session it is given (its pooled connections), never a session of
- * its own, and releases the request before returning.
+ * Uses the session it is given (its pooled connections, so that calls in a row
+ * reuse one connection), never a session of its own. Keeps nothing: whatever
+ * it created is released before it returns.
  * @return the status (a 404 or a 500 is a status like any other), or the
  *         request's negative error code when no response came back.
  */
@@ -25,10 +26,13 @@ long fetch_status(cw_session *session, const char *url);
 /**
  * @brief Fetch many URLs with one session of bounded size, and close it at the end.
  *
- * Opens one session with @p limit connections in all and @p limit_per_host to
- * any one host:port (0 = unlimited, as in cw_session_options), starts every
- * GET at once so that they run as many at a time as the limits allow, awaits
- * them, and closes the session before returning.
+ * One session for the whole crawl, with @p limit connections in all and
+ * @p limit_per_host to any one host:port (0 = unlimited, as in
+ * cw_session_options); every other option keeps its default. The requests run
+ * as many at a time as those limits allow (never more, and not fewer: a
+ * request never waits for another one to end while a connection is free).
+ * When crawl returns, every request has ended, its session is closed (no
+ * connection of it left open) and nothing it created is left.
  * @param urls the URLs.
  * @param n how many.
  * @param limit most connections open at once.
@@ -40,11 +44,15 @@ int crawl(const char *const *urls, int n, int limit, int limit_per_host, long *s
 
 /**
  * @brief Send one request with @p method and copy the response body into @p out.
+ *
+ * `session.request(method, url, data=body)`. The response body is copied out
+ * before the request is released (it is freed with it); nothing is kept.
  * @param session the session to use.
- * @param method "GET", "POST", "PUT" or "DELETE".
+ * @param method "GET", "POST", "PUT" or "DELETE", sent as given.
  * @param url the URL.
- * @param body the request body (a string, sent without its NUL), or NULL for none.
- * @param out receives the response body, cut to fit and always NUL-terminated.
+ * @param body the request body (a string, sent whole, without its NUL), or NULL for none.
+ * @param out receives the response body, cut to fit and always NUL-terminated
+ *            (never a byte written past out[size - 1]).
  * @param size the size of @p out (at least 1).
  * @return the status, or a negative error code (then @p out holds "").
  */

@@ -7,8 +7,7 @@
 
 long fetch_within(cw_session *session, const char *url, unsigned long total_ms)
 {
-    /* TODO(04.1): send a GET whose cw_request carries its own cw_timeouts
-     * with total_ms; return its status or its error. */
+    /* TODO(04.1): fetch_within() as exercise.h states it. */
     (void)session;
     (void)url;
     (void)total_ms;
@@ -17,8 +16,7 @@ long fetch_within(cw_session *session, const char *url, unsigned long total_ms)
 
 long fetch_stream(cw_session *session, const char *url, unsigned long gap_ms, unsigned long total_ms)
 {
-    /* TODO(04.2): the same, with a read timeout of gap_ms (sock_read) and a
-     * total of total_ms. */
+    /* TODO(04.2): fetch_stream() as exercise.h states it. */
     (void)session;
     (void)url;
     (void)gap_ms;
@@ -28,8 +26,7 @@ long fetch_stream(cw_session *session, const char *url, unsigned long gap_ms, un
 
 int open_impatient_session(cw_session **out, int limit, unsigned long connect_ms)
 {
-    /* TODO(04.3): open a session with this limit and this connect timeout,
-     * keeping the other defaults. */
+    /* TODO(04.3): open_impatient_session() as exercise.h states it. */
     (void)out;
     (void)limit;
     (void)connect_ms;

@@ -14,11 +14,12 @@
 #include "cw.h"
 
 /**
- * @brief The pitfall with tasks: spawn a task for args[i], await it, and only then go on to args[i + 1].
+ * @brief The pitfall with tasks: one task per argument, each running only after the previous one ended.
  *
- * `[await asyncio.create_task(fn(arg)) for arg in args]`: the tasks run one
- * after another. Every task is awaited, even after one has failed, and every
- * task you spawned is released before returning.
+ * `[await asyncio.create_task(fn(arg)) for arg in args]`: task i + 1 starts
+ * only once task i has ended, so no two run at the same time. A failure does
+ * not stop the loop: every task runs to its end, and every task created is
+ * released before returning.
  * @param fn the task function.
  * @param args its n arguments, one per task.
  * @param n how many tasks.
@@ -28,10 +29,12 @@
 int run_one_by_one(cw_task_fn fn, void *const *args, int n, void **results);
 
 /**
- * @brief The fix with tasks: spawn a task for every argument first, then await them in order.
+ * @brief The fix with tasks: one task per argument, all running at the same time.
  *
  * `tasks = [asyncio.create_task(fn(arg)) for arg in args]; [await t for t in tasks]`:
- * the tasks run at the same time. Same contract as run_one_by_one().
+ * every task has started before any has ended. Otherwise the same contract as
+ * run_one_by_one(): every task runs to its end (a failure stops nothing), and
+ * all are released before returning.
  * @param fn the task function.
  * @param args its n arguments, one per task.
  * @param n how many tasks.
@@ -41,10 +44,11 @@ int run_one_by_one(cw_task_fn fn, void *const *args, int n, void **results);
 int run_all_at_once(cw_task_fn fn, void *const *args, int n, void **results);
 
 /**
- * @brief The pitfall with requests: start a GET of urls[i], await it, and only then start the next one.
+ * @brief The pitfall with requests: one GET per URL, each sent only after the previous one got its answer.
  *
- * A request starts as soon as it is made (cw_session_get()), so the pitfall is
- * making the next request only after awaiting the previous one.
+ * A request starts as soon as it is made (cw_session_get()), so no two are in
+ * flight at once here: one connection is enough. A failure does not stop the
+ * loop; every request is released before returning.
  * @param session an open session.
  * @param urls the n URLs.
  * @param n how many.
@@ -56,9 +60,11 @@ int run_all_at_once(cw_task_fn fn, void *const *args, int n, void **results);
 int fetch_one_by_one(cw_session *session, const char *const *urls, int n, long *statuses);
 
 /**
- * @brief The fix with requests: start every GET first, then await them in order.
+ * @brief The fix with requests: every GET in flight at the same time.
  *
- * Same contract as fetch_one_by_one(); every request future is released before returning.
+ * Every request is started before any is awaited, so they share the session's
+ * pool (several connections at once). Otherwise the same contract as
+ * fetch_one_by_one(); every request is released before returning.
  * @param session an open session.
  * @param urls the n URLs.
  * @param n how many.

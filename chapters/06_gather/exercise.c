@@ -12,22 +12,21 @@
 
 int fetch_all(cw_session *session, const char *const *urls, int n, long *statuses)
 {
-    /* TODO(06.1): start every GET, cw_gather() them with return_exceptions on, await the gather,
-     * and fill statuses[] from its slots (status, or the request's error code). */
+    /* TODO(06.1): fetch_all() as exercise.h states it. */
     (void)session, (void)urls, (void)n, (void)statuses;
     return CW_EFAILED;
 }
 
 int fetch_all_or_fail(cw_session *session, const char *const *urls, int n, long *statuses)
 {
-    /* TODO(06.2): the same with return_exceptions off: when awaiting the gather fails, return that error. */
+    /* TODO(06.2): fetch_all_or_fail() as exercise.h states it. */
     (void)session, (void)urls, (void)n, (void)statuses;
     return CW_EFAILED;
 }
 
 int fetch_successes(cw_session *session, const char *const *urls, int n, long *statuses)
 {
-    /* TODO(06.3): gather with return_exceptions on, then keep only the slots without an error. */
+    /* TODO(06.3): fetch_successes() as exercise.h states it. */
     (void)session, (void)urls, (void)n, (void)statuses;
     return CW_EFAILED;
 }
@@ -36,8 +35,8 @@ int fetch_successes(cw_session *session, const char *const *urls, int n, long *s
 
 cw_future *gather_by_hand(cw_future **futures, int n, bool return_exceptions)
 {
-    /* TODO(06.4): make a future; add a done callback to every child that fills the child's slot,
-     * fails the future on the first error (return_exceptions off) and resolves it after the last child. */
+    /* TODO(06.4): gather_by_hand() as exercise.h states it. Its done callback (and any state it needs)
+     * goes above this function. */
     (void)futures, (void)n, (void)return_exceptions;
     return NULL;
 }

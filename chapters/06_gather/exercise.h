@@ -15,11 +15,12 @@
 /* ---- Part 1: cw_gather() on real requests ---- */
 
 /**
- * @brief Start a GET of every URL, gather them with return_exceptions on, and read every slot.
+ * @brief GET every URL at the same time and report each one, with cw_gather() and return_exceptions on.
  *
  * `await asyncio.gather(*requests, return_exceptions=True)`: the requests run
  * at the same time, and statuses[i] belongs to urls[i] whatever order they
- * finished in.
+ * finished in. A failed request fails nothing else. Everything created is
+ * released before returning.
  * @param session an open session.
  * @param urls the n URLs.
  * @param n how many.
@@ -33,8 +34,8 @@ int fetch_all(cw_session *session, const char *const *urls, int n, long *statuse
  * @brief The same with return_exceptions off: the first error comes back at once.
  *
  * `await asyncio.gather(*requests)`: when a request fails, return its error
- * without waiting for the others, which keep running (releasing a request
- * does not cancel it).
+ * the moment it happens, without waiting for the others; they are not
+ * cancelled and keep running (releasing a request does not cancel it).
  * @param session an open session.
  * @param urls the n URLs.
  * @param n how many.
@@ -44,9 +45,9 @@ int fetch_all(cw_session *session, const char *const *urls, int n, long *statuse
 int fetch_all_or_fail(cw_session *session, const char *const *urls, int n, long *statuses);
 
 /**
- * @brief Gather with return_exceptions on, then keep only the requests that got a response.
+ * @brief GET every URL at the same time, then keep only the requests that got a response.
  *
- * `[r for r in results if not isinstance(r, Exception)]`.
+ * `[r for r in await asyncio.gather(*requests, return_exceptions=True) if not isinstance(r, Exception)]`.
  * @param session an open session.
  * @param urls the n URLs.
  * @param n how many.
@@ -65,17 +66,20 @@ typedef struct gather_slot {
 } gather_slot;
 
 /**
- * @brief A small asyncio.gather built from cw_future_new(), cw_future_on_done() and cw_future_resolve()/cw_future_fail().
+ * @brief A small asyncio.gather of your own, built from futures and done callbacks (no cw_gather()).
  *
- * The returned future resolves once every child has finished; its result is
- * an array of @p n gather_slot that the future owns: slot i describes
- * futures[i], whatever order the children finished in.
+ * The returned future resolves once every child has finished, not before; its
+ * result is an array of @p n gather_slot that the future owns: slot i
+ * describes futures[i], whatever order the children finished in.
  *
  * - @p return_exceptions false: the moment a child fails or is cancelled, the
  *   gather fails with that child's error code and message. The other children
  *   are not cancelled, and what they do afterwards changes nothing.
  * - @p return_exceptions true: the gather never fails; each slot holds a value or an error.
- * - n == 0, or every child already finished: the gather is finished when gather_by_hand() returns.
+ * - A child counts as finished when its done callback runs: for a child that
+ *   had finished already, outside a loop that is at once, so such a gather is
+ *   finished when gather_by_hand() returns (inside cw_run(), on a later step).
+ * - n == 0: the gather is finished (resolved) when gather_by_hand() returns.
  *
  * The caller keeps its own references to the children and keeps them alive
  * until they finish. Nothing may leak: once every child has finished and the

@@ -12,11 +12,7 @@
 int fetch_as_completed(cw_session *session, const char *const *urls, int n, uint64_t timeout_ms,
                        arrival *steps, int *still_running)
 {
-    /* TODO(07.1): start a GET of every URL, then take n steps of
-     * cw_as_completed_next() on an iterator made with cw_as_completed_new().
-     * For each step, find the handed-out request among yours (that is its URL)
-     * and record its status or error; a CW_ETIMEDOUT step records index -1.
-     * Then count the requests still running, cancel them, release everything. */
+    /* TODO(07.1): fetch_as_completed() as exercise.h states it. */
     (void)session;
     (void)urls;
     (void)n;
@@ -30,10 +26,7 @@ int fetch_as_completed(cw_session *session, const char *const *urls, int n, uint
 
 int my_as_completed_init(my_as_completed *it, cw_future **futures, int n, uint64_t timeout_ms)
 {
-    /* TODO(07.2): zero *it, copy and retain the futures, add a done callback to
-     * each that appends it to it->finished and resolves it->wakeup; with a
-     * timeout, spawn a task that sleeps timeout_ms and give it a done callback
-     * that sets it->timed_out and resolves it->wakeup. */
+    /* TODO(07.2): my_as_completed_init() as exercise.h states it. Callbacks and helpers go above it. */
     if (it)
         *it = (my_as_completed){ 0 };
     (void)futures;
@@ -44,9 +37,7 @@ int my_as_completed_init(my_as_completed *it, cw_future **futures, int n, uint64
 
 int my_as_completed_next(my_as_completed *it, cw_future **out)
 {
-    /* TODO(07.3): CW_EEOF after n steps. While the queue holds nothing new and
-     * the deadline has not passed, await a fresh it->wakeup. Then hand out the
-     * next queued future, or count a CW_ETIMEDOUT step. */
+    /* TODO(07.3): my_as_completed_next() as exercise.h states it. */
     (void)it;
     if (out)
         *out = NULL;
@@ -55,7 +46,6 @@ int my_as_completed_next(my_as_completed *it, cw_future **out)
 
 void my_as_completed_cleanup(my_as_completed *it)
 {
-    /* TODO(07.4): remove your done callbacks and release every future; cancel
-     * and release the deadline task; free the arrays; zero *it. Cancel nothing else. */
+    /* TODO(07.4): my_as_completed_cleanup() as exercise.h states it. */
     (void)it;
 }

@@ -2,15 +2,13 @@
  * @file exercise.h
  * @brief Exercise 07: results as they complete, with the library's as_completed and with your own.
  *
- * Part 1, fetch_as_completed(): start every request at once, then handle each
- * one the moment it finishes with cw_as_completed_new()/cw_as_completed_next(),
- * mapping every finished request back to its URL; past the timeout, record the
- * remaining steps as timed out and cancel the requests still running.
+ * Part 1, fetch_as_completed(): requests handled in the order they complete,
+ * with the library's cw_as_completed_new()/cw_as_completed_next().
  *
- * Part 2, my_as_completed_*(): build a small as_completed yourself, from a
- * queue that done callbacks fill and a future that next() awaits, with the
- * same contract as the library's (cw_combine.h). All the functions that
- * suspend must be called inside a task.
+ * Part 2, my_as_completed_*(): a small as_completed of your own, built from
+ * futures and done callbacks (no cw_as_completed_*), with the contract below,
+ * which is the library's (cw_combine.h). All the functions that suspend must
+ * be called inside a task.
  */
 #ifndef EXERCISE_07_H
 #define EXERCISE_07_H
@@ -31,14 +29,15 @@ typedef struct arrival {
 /**
  * @brief Fetch @p n URLs concurrently and record them in the order they complete.
  *
- * Start a GET of every URL through @p session, then take exactly @p n steps of
- * cw_as_completed_next(): step k fills steps[k]. A step that hands out a
- * request records which URL it was (the iterator gives back your own request
- * future: find it among yours) and its status, or its error when it failed.
- * A step that fails with CW_ETIMEDOUT records index -1 and CW_ETIMEDOUT.
+ * The requests run at the same time through @p session. Exactly @p n steps of
+ * an as_completed iterator are taken, and step k fills steps[k]: a step that
+ * hands out a request records which URL it was and that request's status, or
+ * its error when it failed; a step that fails with CW_ETIMEDOUT records index
+ * -1 and CW_ETIMEDOUT.
  *
- * Before returning: count the requests still running (they were not
- * cancelled by the timeout), then cancel them, and release everything.
+ * When the loop is over, the requests still running (the timeout cancels
+ * none) are counted in @p still_running, then cancelled: none is left running
+ * when fetch_as_completed() returns, and nothing it created is left.
  * @param session an open session.
  * @param urls the URLs.
  * @param n how many (at least 1).
@@ -71,11 +70,12 @@ typedef struct my_as_completed {
 /**
  * @brief Start watching @p n futures: asyncio.as_completed(futures, timeout=...).
  *
- * Retains every future and adds a done callback to each, which appends it to
- * the queue (a future already finished goes in at once). With a timeout,
- * starts a deadline (a task that sleeps @p timeout_ms) whose done callback
- * marks the iterator timed out; futures that finish after that are never
- * handed out.
+ * From now until cleanup the iterator notes the order in which the futures
+ * finish (one finished already counts as finishing first), and keeps every
+ * future alive itself: the caller may release its own references at once.
+ * With a timeout, the deadline is @p timeout_ms from now; a future that
+ * finishes after the deadline is never handed out. Nothing is cancelled: not
+ * by init, not by the deadline.
  * @param it the iterator to fill.
  * @param futures the futures (not taken: the caller keeps its references).
  * @param n how many (0 is allowed: next() then returns CW_EEOF at once).
@@ -101,11 +101,14 @@ int my_as_completed_init(my_as_completed *it, cw_future **futures, int n, uint64
 int my_as_completed_next(my_as_completed *it, cw_future **out);
 
 /**
- * @brief Stop watching: remove the callbacks, stop the deadline, release the futures.
+ * @brief Stop watching: let go of the futures, and stop the deadline.
  *
- * Cancels nothing but the deadline: the futures still running keep running.
- * Safe on a zeroed iterator (init zeroes it first, even when it fails) and
- * safe to call twice.
+ * After cleanup nothing of the iterator is left anywhere: no callback of it
+ * remains on a future or on whatever measures the deadline (the memory of
+ * @p it may be reused or freed at once), and every reference it held is
+ * released. Cancels nothing but its own deadline: the futures still running
+ * keep running. Safe on a zeroed iterator (init zeroes it first, even when it
+ * fails) and safe to call twice.
  * @param it the iterator.
  */
 void my_as_completed_cleanup(my_as_completed *it);

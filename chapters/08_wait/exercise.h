@@ -2,14 +2,13 @@
  * @file exercise.h
  * @brief Exercise 08: done and pending sets, with the library's wait and with your own.
  *
- * Part 1: fetch_and_wait() starts every request, waits with cw_wait() for the
- * condition given, checks each done request for an error before using its
- * response, and cancels the requests still pending; fetch_until_none_pending()
- * handles requests as they finish with a loop of FIRST_COMPLETED waits.
+ * Part 1: the library's cw_wait() on real requests: one wait for a condition
+ * (fetch_and_wait()), and a loop of FIRST_COMPLETED waits until nothing is
+ * pending (fetch_until_none_pending()).
  *
- * Part 2: my_wait() is a small cw_wait() of your own, built from done
- * callbacks, with the same contract (cw_combine.h). All the functions here
- * suspend, so call them inside a task.
+ * Part 2: my_wait(), a small wait of your own, built from futures and done
+ * callbacks (no cw_wait()). All the functions here suspend, so call them
+ * inside a task.
  */
 #ifndef EXERCISE_08_H
 #define EXERCISE_08_H
@@ -31,11 +30,11 @@ typedef struct outcome {
 /**
  * @brief Fetch @p n URLs concurrently, wait until @p when holds or the timeout passes, cancel the rest.
  *
- * Start a GET of every URL through @p session, then call cw_wait() once. For
- * each request in the done set, fill its outcome (found by its place among
- * your requests): its error, or its status when it has none. Cancel each
- * request in the pending set and mark its outcome not done, CW_ECANCELLED.
- * Release everything before returning.
+ * The requests run at the same time through @p session; one cw_wait() decides
+ * which are done. outcomes[i] describes urls[i]: a done request's error, or its
+ * status when it has none (a failed request has no response to read); a
+ * request still pending is cancelled (wait itself cancels nothing) and marked
+ * not done, CW_ECANCELLED. Nothing created is left when it returns.
  * @param session an open session.
  * @param urls the URLs.
  * @param n how many (at least 1).
@@ -51,9 +50,11 @@ int fetch_and_wait(cw_session *session, const char *const *urls, int n, cw_retur
 /**
  * @brief Handle requests as they finish, by waiting with CW_FIRST_COMPLETED until nothing is pending.
  *
- * Start a GET of every URL, then loop: wait on the requests still pending
- * with CW_FIRST_COMPLETED, handle every request in the done set (in the order
- * of the set), and go on with the pending set, until it is empty.
+ * The requests run at the same time; each is handled (its place noted in
+ * @p order, its outcome read) as soon as a FIRST_COMPLETED wait reports it
+ * done, in the order of that wait's done set, until none is pending. Each
+ * wait covers only the requests not handled yet. Nothing created is left
+ * when it returns.
  * @param session an open session.
  * @param urls the URLs.
  * @param n how many (at least 1).
@@ -68,13 +69,16 @@ int fetch_until_none_pending(cw_session *session, const char *const *urls, int n
 /**
  * @brief asyncio.wait: suspend until @p when holds or the timeout expires, then split the futures.
  *
- * Same contract as cw_wait(): @p sets receives the original pointers, done and
- * pending, each in input order, in arrays allocated with malloc() (so that
- * cw_wait_sets_free() frees them). A timeout is not an error and cancels
- * nothing; every future finished when you return is in done, even with
- * CW_FIRST_COMPLETED. CW_FIRST_EXCEPTION returns when one future fails (a
- * cancelled one does not count, as in asyncio), else when all have finished. Before returning, remove every
- * callback you added: the futures outlive the call.
+ * @p sets receives the original pointers, done and pending, each in input
+ * order, in arrays allocated with malloc() (so that cw_wait_sets_free() frees
+ * them). Every future finished when my_wait() returns is in done, even with
+ * CW_FIRST_COMPLETED (several may finish in the same loop turn).
+ * CW_ALL_COMPLETED returns when all have finished; CW_FIRST_COMPLETED when one
+ * has; CW_FIRST_EXCEPTION when one fails (a cancelled one does not count, as in
+ * asyncio), else when all have finished. A timeout is not an error and cancels
+ * nothing, and neither does my_wait() otherwise. The futures outlive the call:
+ * once my_wait() has returned, nothing of it runs any more (no callback of it
+ * left on any future, nor on whatever measures the timeout).
  * @param futures the futures (not retained: the caller keeps its references).
  * @param n how many; 0 is an error.
  * @param when the condition.

@@ -3,6 +3,7 @@
  * manager (enter awaits a connection, exit awaits the close) and a with-block
  * helper that runs exit on every path.
  */
+#include <stdbool.h>
 #include "exercise.h"
 
 int connected_socket_enter(connected_socket *socket, tcp_listener *listener)
@@ -27,22 +28,36 @@ int connected_socket_enter(connected_socket *socket, tcp_listener *listener)
     return 0;
 }
 
+/* What exit waits on: the close callback sets closed, and wakes the future exit awaits (if any). */
+typedef struct closing {
+    bool closed;
+    cw_future *wakeup;
+} closing;
+
 static void on_closed(uv_handle_t *handle)
 {
-    cw_future *closed = handle->data;
-    cw_future_resolve(closed, NULL, NULL);
-    cw_future_release(closed);
+    closing *c = handle->data;
+    c->closed = true;
+    if (c->wakeup)
+        cw_future_resolve(c->wakeup, NULL, NULL);
 }
 
 int connected_socket_exit(connected_socket *socket)
 {
-    cw_future *closed = cw_future_new();
-    if (closed == NULL)
-        return CW_ENOMEM;
-    socket->tcp.data = cw_future_retain(closed); /* the callback's own reference */
+    closing c = { .closed = false };
+    socket->tcp.data = &c;
     uv_close((uv_handle_t *)&socket->tcp, on_closed);
-    int rc = cw_await(closed);
-    cw_future_release(closed);
+    /* libuv owns the handle (and c is on this stack) until on_closed has run: wait for it even when
+     * cancelled meanwhile. A cancelled await cancels its future, so each round awaits a fresh one. */
+    int rc = 0;
+    while (!c.closed) {
+        c.wakeup = cw_future_new();
+        int woke = c.wakeup ? cw_await(c.wakeup) : cw_sleep(1); /* out of memory: look again soon */
+        if (woke == CW_ECANCELLED)
+            rc = CW_ECANCELLED;
+        cw_future_release(c.wakeup);
+        c.wakeup = NULL;
+    }
     return rc;
 }
 

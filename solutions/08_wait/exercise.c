@@ -34,7 +34,7 @@ int fetch_and_wait(cw_session *session, const char *const *urls, int n, cw_retur
     if (!requests)
         return CW_ENOMEM;
     cw_wait_sets sets;
-    int rc = cw_wait(requests, n, when, timeout_ms, &sets);
+    int rc = cw_wait(requests, n, when, timeout_ms ? timeout_ms : CW_NO_TIMEOUT, &sets);
     if (rc == 0) {
         for (int k = 0; k < sets.n_done; k++) {
             cw_future *request = sets.done[k];
@@ -73,12 +73,14 @@ int fetch_until_none_pending(cw_session *session, const char *const *urls, int n
     *rounds = 0;
     while (n_pending > 0) {
         cw_wait_sets sets;
-        rc = cw_wait(pending, n_pending, CW_FIRST_COMPLETED, 0, &sets);
+        rc = cw_wait(pending, n_pending, CW_FIRST_COMPLETED, CW_NO_TIMEOUT, &sets);
         if (rc != 0)
             break;
         ++*rounds;
-        for (int k = 0; k < sets.n_done; k++)
+        for (int k = 0; k < sets.n_done; k++) { /* handle it: here, note its place and read its outcome */
             order[handled++] = index_of(requests, n, sets.done[k]);
+            cw_future_error(sets.done[k]);
+        }
         for (int k = 0; k < sets.n_pending; k++) /* wait on what is left */
             pending[k] = sets.pending[k];
         n_pending = sets.n_pending;
@@ -95,12 +97,15 @@ int fetch_until_none_pending(cw_session *session, const char *const *urls, int n
 typedef struct waiter {
     cw_return_when when;
     int n, n_done;
-    bool failed;
+    bool failed;       /* a future failed (FIRST_EXCEPTION) */
+    bool timed_out;    /* the timer finished */
     cw_future *wakeup; /* what my_wait() awaits */
 } waiter;
 
 static bool satisfied(const waiter *w)
 {
+    if (w->timed_out)
+        return true;
     if (w->when == CW_FIRST_COMPLETED)
         return w->n_done > 0;
     if (w->when == CW_FIRST_EXCEPTION && w->failed)
@@ -120,9 +125,10 @@ static void on_done(cw_future *future, void *arg)
 
 static void on_timeout(cw_future *timer, void *arg)
 {
+    (void)timer; /* my_wait() removes this callback before it cancels the timer: this is the timeout */
     waiter *w = arg;
-    if (cw_future_state(timer) == CW_RESOLVED) /* not when we cancel it ourselves */
-        cw_future_resolve(w->wakeup, NULL, NULL);
+    w->timed_out = true;
+    cw_future_resolve(w->wakeup, NULL, NULL);
 }
 
 static void *sleep_for(void *arg)
@@ -150,7 +156,7 @@ int my_wait(cw_future **futures, int n, cw_return_when when, uint64_t timeout_ms
         cw_future_release(timer);
         return CW_ENOMEM;
     }
-    for (int i = 0; i < n; i++) /* a future already done calls back at once */
+    for (int i = 0; i < n; i++) /* a future already done calls back too */
         cw_future_on_done(futures[i], on_done, &w);
     if (timer)
         cw_future_on_done(timer, on_timeout, &w);
