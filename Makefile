@@ -8,11 +8,17 @@
 #   make watch        grade the current chapter again each time its exercise.c is saved (CH=06 picks one)
 #   make reset CH=06  bring back a chapter's stub (your version is saved in .progress/backup/)
 #   make grade-batch DIR=submissions/   grade a class: one folder or archive per learner -> build/batch/
+#                     (JOBS=N learners at a time; default: the number of CPUs)
+#   make gradescope   the Gradescope autograder: build/gradescope/autograder.zip
 #   make test         everything CI checks
+#   make lesson-outputs  run every Python cell and demo of the lessons, and rewrite the output blocks that changed
 #   make docs         the browsable documentation (Doxygen)
 #   make bench        the benchmarks (bench/*.c, the 200,000-request soak included)
 #   make load         10,000 requests in flight at once against the fixture server
+#   make difftest N=10000 SEED=7   the differential tester: N random scenarios on asyncio and on the library
 #   make fuzz         fuzz the fixture server's request parsing for FUZZ_SECONDS (default 180; needs clang)
+#   make stress       the library tests and graded solutions STRESS_N times (default 20) beside two
+#                     CPU burners, then once under valgrind: every failed run, with its seed
 #   make clean        remove build/
 #   V=1               show the whole compiler commands
 #
@@ -30,9 +36,12 @@ CSTD     := -std=c11 -D_GNU_SOURCE
 # valgrind 3.19 cannot read the DWARF 5 debug information clang writes by default.
 DWARF    := -gdwarf-4
 WARNINGS := -Wall -Wextra -Werror
+# Probe every page of a large stack frame, so that a task overflowing its stack always lands in
+# the guard region under it (a fault) and never skips over it into a neighbour's stack.
+HARDEN   := -fstack-clash-protection
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-ALL_CFLAGS  = $(CSTD) $(WARNINGS) $(CFLAGS) $(DWARF) $(SANITIZE) -Icommon/include $(INC) $(PKG_CFLAGS) -MMD -MP
+ALL_CFLAGS  = $(CSTD) $(WARNINGS) $(HARDEN) $(CFLAGS) $(DWARF) $(SANITIZE) -Icommon/include $(INC) $(PKG_CFLAGS) -MMD -MP
 LDFLAGS    ?=
 LDLIBS     := $(PKG_LIBS) -lhttp_parser -lpthread
 
@@ -49,7 +58,9 @@ LIBTESTS     := $(LIBTEST_SRC:%.c=$(BUILD)/%)
 GRADED       := $(foreach ch,$(CHAPTERS),$(if $(wildcard tests/$(ch).c),$(ch)))
 SOLVED       := $(foreach ch,$(GRADED),$(if $(wildcard solutions/$(ch)/exercise.c),$(ch)))
 SOLUTIONS    := $(SOLVED:%=$(BUILD)/solutions/%)
-GRADE_OBJ    := $(BUILD)/obj/tests/grade.o
+GRADE_OBJ    := $(BUILD)/obj/tests/grade.o $(BUILD)/obj/tests/grade_supervise.o
+SUPERVISOR   := $(BUILD)/tools/grade_supervisor
+DIFF_INTERP  := $(if $(wildcard tests/diff/interp.c),$(BUILD)/tests/diff/interp)
 
 # Short lines while building; V=1 shows the whole commands, make -s nothing.
 ifeq ($(V),1)
@@ -72,7 +83,7 @@ CH_DIR   = $(firstword $(filter $(CH)%,$(CHAPTERS)))
 ifeq ($(MAKELEVEL),0)
 .NOTPARALLEL:
 endif
-.PHONY: all demo run grade next watch reset grade-batch test bench load fuzz docs clean deps build-all build-demos build-chapter build-lib-tests build-bench help
+.PHONY: all demo run grade next watch reset grade-batch gradescope test stress lesson-outputs bench load fuzz difftest docs clean deps build-all build-demos build-chapter build-lib-tests build-bench help
 
 ## Targets a person types. Each checks the system packages first, then builds in a fresh make
 ## (so pkg-config is asked again after an install).
@@ -118,11 +129,24 @@ reset:
 
 grade-batch: deps
 	@test -n "$(DIR)" || { echo "usage: make grade-batch DIR=submissions/   (one folder or archive per learner)"; exit 2; }
-	+@MAKE="$(MAKE)" BUILD="$(BUILD)" tools/grade_batch "$(DIR)"
+	+@MAKE="$(MAKE)" BUILD="$(BUILD)" tools/grade_batch $(if $(JOBS),--jobs $(JOBS)) "$(DIR)"
+
+gradescope:
+	@BUILD="$(BUILD)" tools/gradescope
 
 test: deps
-	@tools/check_deps valgrind
+	@tools/check_deps valgrind bwrap py:aiohttp py:requests
 	+@MAKE="$(MAKE)" BUILD="$(BUILD)" CC="$(CC)" tools/test
+
+stress: deps
+	@tools/check_deps valgrind
+	+@MAKE="$(MAKE)" BUILD="$(BUILD)" STRESS_N="$(STRESS_N)" tools/stress
+
+# A lesson's output blocks are what its cells print (tools/check_notebook; make test compares them).
+lesson-outputs: deps
+	@tools/check_deps py:aiohttp py:requests
+	+@$(MAKE) --no-print-directory build-demos $(FIXTURE_BIN)
+	@tools/check_notebook --write
 
 # bench/bench.c (the figures) and bench/soak.c (memory over 200,000 requests).
 bench: deps
@@ -132,6 +156,13 @@ bench: deps
 load: deps
 	+@$(MAKE) --no-print-directory $(BUILD)/tests/lib/test_load
 	CW_LOAD_REQUESTS=10000 $(BUILD)/tests/lib/test_load
+
+# tests/diff: the same random scenarios on asyncio (/usr/bin/python3) and on the library; see tests/diff/README.md.
+N    ?= 1000
+SEED ?= $(shell date +%s)
+difftest: deps
+	+@$(MAKE) --no-print-directory $(BUILD)/tests/diff/interp
+	@tests/diff/run --build $(BUILD) --count $(N) --seed $(SEED)
 
 # libFuzzer comes with clang (Debian: libclang-rt-14-dev); see fuzz/README.md. New inputs go to
 # build/fuzz/corpus, crashes to build/fuzz/crashes; fuzz/corpus holds the seeds.
@@ -162,7 +193,7 @@ help:
 ## What gets built.
 
 # (The empty recipes keep make from saying "Nothing to be done".)
-build-all: $(LIB) $(FIXTURE_BIN) $(DEMOS) $(LIBTESTS) $(SOLUTIONS)
+build-all: $(LIB) $(FIXTURE_BIN) $(SUPERVISOR) $(DEMOS) $(LIBTESTS) $(SOLUTIONS) $(DIFF_INTERP)
 	@:
 build-demos: $(LIB) $(DEMOS)
 	@:
@@ -170,7 +201,7 @@ build-chapter: $(LIB) $(filter $(BUILD)/chapters/$(CH_DIR)/%,$(DEMOS))
 	@:
 build-lib-tests: $(LIB) $(LIBTESTS)
 	@:
-build-bench: $(LIB) $(patsubst %.c,$(BUILD)/%,$(wildcard bench/*.c))
+build-bench: $(LIB) $(patsubst %.c,$(BUILD)/%,$(wildcard bench/*.c bench/clients/*.c))
 	@:
 
 # Every object, the stubs copied out of git included (build/obj/build/stubs/src/...).
@@ -201,6 +232,15 @@ $(BUILD)/tests/lib/%: $(BUILD)/obj/tests/lib/%.o $(LIB)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+# The differential tester's interpreter, with the optional parts of the API the library has.
+$(BUILD)/obj/tests/diff/interp.o: INC = $(if $(shell grep -s cw_future_cancel_msg common/include/cw_future.h),-DHAVE_CANCEL_MSG) \
+    $(if $(shell grep -s cw_task_uncancel common/include/cw_task.h),-DHAVE_UNCANCEL) \
+    $(if $(shell grep -s cw_gather_failed_child common/include/cw_combine.h),-DHAVE_FAILED_CHILD)
+$(BUILD)/tests/diff/%: $(BUILD)/obj/tests/diff/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
@@ -215,28 +255,40 @@ $(BUILD)/obj/solutions/$(1)/exercise.o: INC = -Ichapters/$(1)
 $(BUILD)/obj/$(BUILD)/stubs/src/$(1)/exercise.o: INC = -Ichapters/$(1)
 $(BUILD)/obj/chapters/$(1)/exercise.o: WARNINGS = -Wall -Wextra
 
-$(BUILD)/grade/$(1): $(BUILD)/obj/tests/$(1).o $(GRADE_OBJ) $(BUILD)/obj/chapters/$(1)/exercise.o $(LIB)
+$(BUILD)/grade/$(1): $(BUILD)/obj/tests/$(1).o $(GRADE_OBJ) $(BUILD)/obj/chapters/$(1)/exercise.sealed.o $(LIB)
 	@mkdir -p $$(@D)
 	$$(call say,LINK,$$@)
 	$$(Q)$$(CC) $$(CFLAGS) $$(SANITIZE) $$(LDFLAGS) $$^ $$(LDLIBS) -o $$@
 
-$(BUILD)/solutions/$(1): $(BUILD)/obj/tests/$(1).o $(GRADE_OBJ) $(BUILD)/obj/solutions/$(1)/exercise.o $(LIB)
+$(BUILD)/solutions/$(1): $(BUILD)/obj/tests/$(1).o $(GRADE_OBJ) $(BUILD)/obj/solutions/$(1)/exercise.sealed.o $(LIB)
 	@mkdir -p $$(@D)
 	$$(call say,LINK,$$@)
 	$$(Q)$$(CC) $$(CFLAGS) $$(SANITIZE) $$(LDFLAGS) $$^ $$(LDLIBS) -o $$@
 
-$(BUILD)/stubs/$(1): $(BUILD)/obj/tests/$(1).o $(GRADE_OBJ) $(BUILD)/obj/$(BUILD)/stubs/src/$(1)/exercise.o $(LIB)
+$(BUILD)/stubs/$(1): $(BUILD)/obj/tests/$(1).o $(GRADE_OBJ) $(BUILD)/obj/$(BUILD)/stubs/src/$(1)/exercise.sealed.o $(LIB)
 	@mkdir -p $$(@D)
 	$$(call say,LINK,$$@)
 	$$(Q)$$(CC) $$(CFLAGS) $$(SANITIZE) $$(LDFLAGS) $$^ $$(LDLIBS) -o $$@
+
+# An exercise object sealed for linking with its tests (tools/seal_exercise): no constructors, and no
+# global symbol but those the tests call.
+$(BUILD)/obj/chapters/$(1)/exercise.sealed.o $(BUILD)/obj/solutions/$(1)/exercise.sealed.o \
+$(BUILD)/obj/$(BUILD)/stubs/src/$(1)/exercise.sealed.o: %.sealed.o: %.o chapters/$(1)/exercise.h $(BUILD)/obj/tests/$(1).o tools/seal_exercise
+	$$(Q)CW_SANITIZE="$$(SANITIZE)" tools/seal_exercise $$< chapters/$(1)/exercise.h $(BUILD)/obj/tests/$(1).o $$@
 
 # The tests without any exercise, only to list them (and their points) when an exercise does not compile.
 $(BUILD)/grade/$(1).list: $(BUILD)/obj/tests/$(1).o $(GRADE_OBJ) $(LIB)
 	@mkdir -p $$(@D)
 	$$(call say,LINK,$$@)
-	$$(Q)$$(CC) $$(CFLAGS) $$(LDFLAGS) -no-pie -Wl,--unresolved-symbols=ignore-all $$^ $$(LDLIBS) -o $$@
+	$$(Q)$$(CC) $$(CFLAGS) $$(SANITIZE) $$(LDFLAGS) -no-pie -Wl,--unresolved-symbols=ignore-all $$^ $$(LDLIBS) -o $$@
 endef
 $(foreach ch,$(GRADED),$(eval $(call GRADED_RULES,$(ch))))
+
+# The program make grade trusts with the verdicts: built from the course alone, never linked with an exercise.
+$(SUPERVISOR): $(BUILD)/obj/tests/grade_supervisor.o $(BUILD)/obj/tests/grade_supervise.o
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS) $^ -o $@
 
 # Keep the objects make builds on the way to a program.
 .SECONDARY:

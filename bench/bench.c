@@ -6,14 +6,28 @@
  * figure (ru_maxrss from wait4), and runs that are compared (ours against
  * curl --parallel) alternate and report the median of several runs.
  *
- * Usage: bench [--quick] [--json FILE]
+ * Sections 7 to 11 compare whole programs, each a separate process from
+ * bench/clients/ (its wall time measured by itself, its peak memory by
+ * wait4): the pattern every chapter teaches (a task per GET, gathered) against
+ * a bare libcurl multi loop and aiohttp, against the fixture server and
+ * nginx; many sleeping tasks against asyncio; a task switch against a function
+ * call; and cw_wait() in a loop against asyncio.wait. Each figure is printed
+ * next to its baseline from the same run; none of them passes or fails.
+ *
+ * Usage: bench [--quick] [--json FILE] [--only 7,8]
  * It prints a table, writes build/bench/results.json, and with gnuplot
  * installed draws the scaling figures in build/bench/scaling.svg.
  */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -193,6 +207,351 @@ static void plot_scaling(void)
         printf("  (drawn in build/bench/scaling.svg)\n");
 }
 
+/* ---- whole programs: bench/clients/, each measured in its own process --------------------------- */
+
+static char clients[512]; /* the directory of the built client programs */
+
+/* What a client program printed (up to three numbers), its peak memory, and how it ended. */
+typedef struct program_run {
+    double out[3];
+    int n_out;
+    long peak_kb;
+    bool ok;       /* exited with status 0 and printed its line */
+    bool too_long; /* stopped at the time limit */
+} program_run;
+
+/* Run argv with stdout to a pipe and a time limit (an alarm survives exec). */
+static program_run run_program(char *const argv[], unsigned limit_s)
+{
+    program_run r = { .n_out = 0 };
+    int fds[2];
+    if (pipe(fds) < 0)
+        return r;
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        close(fds[0]);
+        close(fds[1]);
+        alarm(limit_s);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    char line[256] = "";
+    size_t got = 0;
+    ssize_t n;
+    while (got < sizeof line - 1 && (n = read(fds[0], line + got, sizeof line - 1 - got)) > 0)
+        got += n;
+    line[got] = '\0';
+    close(fds[0]);
+    int status;
+    struct rusage usage;
+    wait4(pid, &status, 0, &usage);
+    r.peak_kb = usage.ru_maxrss;
+    r.too_long = WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM;
+    r.n_out = sscanf(line, "%lf %lf %lf", &r.out[0], &r.out[1], &r.out[2]);
+    r.ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && r.n_out > 0;
+    return r;
+}
+
+static char *client(const char *name)
+{
+    static char paths[8][600];
+    static int next;
+    char *p = paths[next++ % 8];
+    snprintf(p, sizeof paths[0], "%s/%s", clients, name);
+    return p;
+}
+
+static int by_first_output(const void *a, const void *b)
+{
+    double x = ((const program_run *)a)->out[0], y = ((const program_run *)b)->out[0];
+    return (x > y) - (x < y);
+}
+
+/* The median run by its first output (seconds); a failed run counts as the slowest. */
+static program_run median_run(program_run *runs, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!runs[i].ok)
+            runs[i].out[0] = 1e9;
+    qsort(runs, n, sizeof *runs, by_first_output);
+    return runs[n / 2];
+}
+
+static bool have_aiohttp(void)
+{
+    return system("/usr/bin/python3 -c 'import aiohttp' > /dev/null 2>&1") == 0;
+}
+
+static bool have_python(void)
+{
+    return system("/usr/bin/python3 -c 'import asyncio' > /dev/null 2>&1") == 0;
+}
+
+/* ---- nginx on a loopback port, serving an 11-byte file -------------------------------------------- */
+
+typedef struct nginx {
+    pid_t pid;
+    int port;
+    char dir[64];
+} nginx;
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof a;
+    int port = -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0
+        && getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+static bool port_answers(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+/* Start nginx (one worker, like the single-threaded fixture server); false with a note when it can't. */
+static bool nginx_start(nginx *n)
+{
+    if (access("/usr/sbin/nginx", X_OK) != 0) {
+        printf("  nginx: skipped (not installed: apt-get install nginx-light)\n");
+        return false;
+    }
+    strcpy(n->dir, "/tmp/cw-bench-nginx-XXXXXX");
+    if (!mkdtemp(n->dir) || chmod(n->dir, 0755) != 0 || (n->port = free_port()) < 0)
+        return false;
+    char path[128];
+    snprintf(path, sizeof path, "%s/hello.txt", n->dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return false;
+    fputs("hello world", f); /* 11 bytes */
+    fclose(f);
+    chmod(path, 0644);
+    snprintf(path, sizeof path, "%s/nginx.conf", n->dir);
+    if (!(f = fopen(path, "w")))
+        return false;
+    fprintf(f,
+            "daemon off;\nworker_processes 1;\npid %s/nginx.pid;\nerror_log %s/error.log;\n"
+            "events { worker_connections 4096; }\n"
+            "http {\n access_log off;\n keepalive_requests 1000000;\n"
+            " client_body_temp_path %s; proxy_temp_path %s; fastcgi_temp_path %s;\n"
+            " uwsgi_temp_path %s; scgi_temp_path %s;\n"
+            " server { listen 127.0.0.1:%d; root %s; }\n}\n",
+            n->dir, n->dir, n->dir, n->dir, n->dir, n->dir, n->dir, n->port, n->dir);
+    fclose(f);
+    fflush(stdout);
+    n->pid = fork();
+    if (n->pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 2);
+        execl("/usr/sbin/nginx", "nginx", "-p", n->dir, "-c", path, "-e", "stderr", (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 200 && !port_answers(n->port); i++)
+        usleep(10000);
+    if (!port_answers(n->port)) {
+        printf("  nginx: skipped (it did not start; see %s/error.log)\n", n->dir);
+        kill(n->pid, SIGKILL);
+        waitpid(n->pid, NULL, 0);
+        return false;
+    }
+    return true;
+}
+
+static void nginx_stop(nginx *n)
+{
+    kill(n->pid, SIGQUIT);
+    waitpid(n->pid, NULL, 0);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", n->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench: could not remove %s\n", n->dir);
+}
+
+/* wrk's requests per second against url (2 or 5 s, 100 connections), or -1. */
+static double wrk_rate(const char *url, bool quick)
+{
+    char cmd[256], line[256];
+    snprintf(cmd, sizeof cmd, "wrk -t1 -c100 -d%ds %s 2>&1", quick ? 2 : 5, url);
+    fflush(stdout);
+    FILE *p = popen(cmd, "r");
+    double rate = -1;
+    while (p && fgets(line, sizeof line, p))
+        sscanf(line, "Requests/sec: %lf", &rate);
+    if (p)
+        pclose(p);
+    return rate;
+}
+
+/* ---- 7. the pattern every chapter teaches, against bare libcurl and aiohttp --------------------- */
+
+static void users_pattern(const char *server, const char *url, int rounds)
+{
+    char *ours[] = { client("tasks_get"), (char *)url, "10000", "100", NULL };
+    char *curl[] = { client("curl_loop"), (char *)url, "10000", "100", NULL };
+    char *aio[] = { "/usr/bin/python3", "bench/clients/aiohttp_get.py", (char *)url, "10000", "100", NULL };
+    bool aiohttp = have_aiohttp();
+    program_run a[9], b[9], c[9];
+    for (int i = 0; i < rounds; i++) { /* alternating, so a slow moment of the machine hits all three */
+        a[i] = run_program(ours, 300);
+        b[i] = run_program(curl, 300);
+        if (aiohttp)
+            c[i] = run_program(aio, 300);
+    }
+    program_run x = median_run(a, rounds), y = median_run(b, rounds), z = median_run(c, aiohttp ? rounds : 1);
+    char name[64];
+    snprintf(name, sizeof name, "users_pattern_%s", server);
+    printf("\n7. The pattern the chapters teach, against %s:\n"
+           "   10,000 tasks gathered, each awaiting one GET, limit 100\n", server);
+    if (!x.ok || !y.ok || x.out[1] || y.out[1]) {
+        printf("  a run failed (ours %s, %g failed GETs; libcurl loop %s, %g failed)\n", x.ok ? "ok" : "crashed",
+               x.out[1], y.ok ? "ok" : "crashed", y.out[1]);
+        return;
+    }
+    report(name, "this library: wall time", x.out[0], "s", NULL);
+    report(name, "plain libcurl multi loop: wall time", y.out[0], "s", NULL);
+    report(name, "this library: peak memory", x.peak_kb / 1024.0, "MiB", NULL);
+    report(name, "plain libcurl multi loop: peak memory", y.peak_kb / 1024.0, "MiB", NULL);
+    report(name, "time, ours / libcurl loop", x.out[0] / y.out[0], "x", "(target <= 1.10)");
+    report(name, "memory, ours / libcurl loop", (double)x.peak_kb / y.peak_kb, "x", "(target <= 3)");
+    if (!aiohttp) {
+        printf("  aiohttp: skipped (/usr/bin/python3 has no aiohttp: apt-get install python3-aiohttp)\n");
+    } else if (!z.ok || z.out[1]) {
+        printf("  aiohttp: a run failed (%g failed GETs)\n", z.out[1]);
+    } else {
+        report(name, "aiohttp: wall time", z.out[0], "s", NULL);
+        report(name, "aiohttp: peak memory", z.peak_kb / 1024.0, "MiB", NULL);
+        report(name, "time, aiohttp / ours", z.out[0] / x.out[0], "x", "(target >= 5)");
+        report(name, "memory, ours / aiohttp", (double)x.peak_kb / z.peak_kb, "x", "(target <= 0.33)");
+    }
+}
+
+/* ---- 8. many sleeping tasks, against asyncio -------------------------------------------------------- */
+
+static void sleepers(int n)
+{
+    char count[16];
+    snprintf(count, sizeof count, "%d", n);
+    char *ours[] = { client("sleepers"), count, NULL };
+    char *aio[] = { "/usr/bin/python3", "bench/clients/asyncio_sleepers.py", count, NULL };
+    program_run x = run_program(ours, 600);
+    bool python = have_python();
+    program_run z = python ? run_program(aio, 600) : (program_run){ .ok = false };
+    char name[64];
+    snprintf(name, sizeof name, "sleepers_%d", n);
+    printf("\n8. %d tasks that each sleep 200 ms, gathered\n", n);
+    if (!x.ok)
+        printf("  this library: %s\n", x.too_long ? "stopped after 600 s" : "crashed");
+    else {
+        report(name, "this library: failed tasks", x.out[1], "tasks", "(target 0)");
+        report(name, "this library: wall time", x.out[0], "s", NULL);
+        report(name, "this library: tasks per second", n / x.out[0], "tasks/s", NULL);
+        report(name, "this library: peak memory", x.peak_kb / 1024.0, "MiB", NULL);
+        report(name, "this library: memory per task", (double)x.peak_kb / n, "KiB", "(target <= 2)");
+        report(name, "this library: most memory mappings", x.out[2], "maps", "(vm.max_map_count: 65530)");
+    }
+    if (!python) {
+        printf("  asyncio: skipped (no /usr/bin/python3)\n");
+    } else if (!z.ok) {
+        printf("  asyncio: %s\n", z.too_long ? "stopped after 600 s" : "crashed");
+    } else {
+        report(name, "asyncio: wall time", z.out[0], "s", NULL);
+        report(name, "asyncio: tasks per second", n / z.out[0], "tasks/s", NULL);
+        report(name, "asyncio: peak memory", z.peak_kb / 1024.0, "MiB", NULL);
+        report(name, "asyncio: memory per task", (double)z.peak_kb / n, "KiB", NULL);
+        if (x.ok)
+            report(name, "time, asyncio / ours", z.out[0] / x.out[0], "x", "(target >= 5)");
+    }
+}
+
+/* ---- 9. a task switch, against a function call -------------------------------------------------- */
+
+static void switches(bool quick)
+{
+    char *ours[] = { client("switches"), "100", quick ? "2000" : "10000", NULL };
+    program_run x = run_program(ours, 300);
+    printf("\n9. Task switches: 100 tasks, each calling cw_sleep(0) in a loop (two switches a call)\n");
+    if (!x.ok || x.n_out < 3) {
+        printf("  the run failed\n");
+        return;
+    }
+    report("switches", "task switches per second", x.out[0] / x.out[1], "/s", NULL);
+    report("switches", "function calls per second", x.out[0] / x.out[2], "/s", NULL);
+    report("switches", "a switch costs, in function calls", x.out[1] / x.out[2], "x", NULL);
+    /* System calls per switch, counted by strace: libuv's one epoll_wait per loop turn is shared by 100 tasks. */
+    if (system("command -v strace > /dev/null") != 0) {
+        printf("  system calls per switch: skipped (strace is not installed)\n");
+        return;
+    }
+    char cmd[700], line[256];
+    snprintf(cmd, sizeof cmd, "strace -f -c -o /dev/stderr %s 100 2000 2>&1 > /dev/null | grep ' total$'",
+             client("switches"));
+    fflush(stdout);
+    FILE *p = popen(cmd, "r");
+    double seconds, calls = -1;
+    if (p && fgets(line, sizeof line, p) && sscanf(line, "%*s %lf %*s %lf", &seconds, &calls) != 2)
+        sscanf(line, "%*s %lf %lf", &seconds, &calls);
+    if (p)
+        pclose(p);
+    if (calls >= 0)
+        report("switches", "system calls per switch (strace -c, whole run)", calls / (2.0 * 100 * 2000), "",
+               "(target ~0)");
+}
+
+/* ---- 10. while pending: wait(FIRST_COMPLETED) ------------------------------------------------------ */
+
+static void wait_loop(void)
+{
+    char *ours[] = { client("wait_loop"), "10000", NULL };
+    char *aio[] = { "/usr/bin/python3", "bench/clients/asyncio_wait_loop.py", "10000", NULL };
+    program_run x = run_program(ours, 120);
+    printf("\n10. while pending: wait(FIRST_COMPLETED) over 10,000 futures finished one per loop turn\n");
+    if (x.ok)
+        report("wait_loop", "this library", x.out[0], "s", "(target < 1)");
+    else
+        printf("  this library: %s\n", x.too_long ? "stopped after 120 s (target < 1 s)" : "the run failed");
+    if (!have_python())
+        return;
+    program_run z = run_program(aio, 120);
+    if (z.ok)
+        report("wait_loop", "asyncio", z.out[0], "s", NULL);
+    if (x.ok && z.ok)
+        report("wait_loop", "time, asyncio / ours", z.out[0] / x.out[0], "x", NULL);
+}
+
+/* --only 7,8 runs those sections alone. */
+static const char *only;
+
+static bool wanted(int section)
+{
+    if (!only)
+        return true;
+    for (const char *p = only; *p;) {
+        char *end;
+        long n = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        if (n == section)
+            return true;
+        p = *end == ',' ? end + 1 : end;
+    }
+    return false;
+}
+
 static void fail_if(bool failed, const char *what)
 {
     if (failed) {
@@ -210,8 +569,13 @@ int main(int argc, char **argv)
             quick = true;
         else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc)
             json_path = argv[++i];
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+            only = argv[++i];
     }
     int rounds = quick ? 3 : 5;
+    char self[512];
+    snprintf(self, sizeof self, "%s", argv[0]);
+    snprintf(clients, sizeof clients, "%s/clients", dirname(self));
     mkdir("build", 0755);
     mkdir("build/bench", 0755);
     cw_fixture *fx = cw_fixture_start(0);
@@ -225,112 +589,149 @@ int main(int argc, char **argv)
     printf("Benchmarks (loopback fixture server on %s; median of %d runs)\n\n", base, rounds);
 
     /* 1. Latency hiding: 1000 x 100 ms through 100 connections is ideally 10 waves of 100 ms. */
-    const workload hiding = { "/delay/100", 1000, 100, 0, false };
-    current = &hiding;
-    figure runs[9];
-    for (int i = 0; i < rounds; i++)
-        runs[i] = measure_child(ours_body);
-    figure m = median(runs, rounds);
-    fail_if(m.seconds < 0 || m.failures, "latency hiding");
-    printf("1. Latency hiding: 1000 GETs of /delay/100, limit 100\n");
-    report("latency_hiding", "time taken (ideal 1.000 s)", m.seconds, "s", NULL);
-    report("latency_hiding", "time / ideal", m.seconds / 1.0, "x", "(target < 1.10)");
+    if (wanted(1)) {
+        const workload hiding = { "/delay/100", 1000, 100, 0, false };
+        current = &hiding;
+        figure runs[9];
+        for (int i = 0; i < rounds; i++)
+            runs[i] = measure_child(ours_body);
+        figure m = median(runs, rounds);
+        fail_if(m.seconds < 0 || m.failures, "latency hiding");
+        printf("1. Latency hiding: 1000 GETs of /delay/100, limit 100\n");
+        report("latency_hiding", "time taken (ideal 1.000 s)", m.seconds, "s", NULL);
+        report("latency_hiding", "time / ideal", m.seconds / 1.0, "x", "(target < 1.10)");
+    }
 
     /* 2. Throughput against curl --parallel on the same URLs, alternating. */
-    const workload throughput = { "/get", 10000, 100, 0, false };
-    current = &throughput;
-    if (have_curl) {
-        figure ours[9], theirs[9];
-        for (int i = 0; i < rounds; i++) {
-            ours[i] = measure_child(ours_body);
-            theirs[i] = measure_child(curl_body);
+    if (wanted(2)) {
+        const workload throughput = { "/get", 10000, 100, 0, false };
+        current = &throughput;
+        if (have_curl) {
+            figure ours[9], theirs[9];
+            for (int i = 0; i < rounds; i++) {
+                ours[i] = measure_child(ours_body);
+                theirs[i] = measure_child(curl_body);
+            }
+            figure a = median(ours, rounds), b = median(theirs, rounds);
+            fail_if(a.seconds < 0 || a.failures || b.failures, "throughput");
+            printf("\n2. Throughput: 10,000 GETs of /get, limit 100\n");
+            report("throughput", "this library", 10000 / a.seconds, "req/s", NULL);
+            report("throughput", "curl --parallel --parallel-max 100", 10000 / b.seconds, "req/s", NULL);
+            report("throughput", "ratio (ours / curl)", b.seconds / a.seconds, "x", "(target >= 1.2)");
+        } else {
+            printf("\n2. Throughput: skipped (curl is not installed)\n");
         }
-        figure a = median(ours, rounds), b = median(theirs, rounds);
-        fail_if(a.seconds < 0 || a.failures || b.failures, "throughput");
-        printf("\n2. Throughput: 10,000 GETs of /get, limit 100\n");
-        report("throughput", "this library", 10000 / a.seconds, "req/s", NULL);
-        report("throughput", "curl --parallel --parallel-max 100", 10000 / b.seconds, "req/s", NULL);
-        report("throughput", "ratio (ours / curl)", b.seconds / a.seconds, "x", "(target >= 1.2)");
-    } else {
-        printf("\n2. Throughput: skipped (curl is not installed)\n");
     }
 
     /* 3. Sequential against concurrent: the chapter 05 lesson, in numbers. */
-    const workload sequential = { "/delay/50", 50, 100, 0, true };
-    const workload gathered = { "/delay/50", 50, 100, 0, false };
-    figure seq[9], con[9];
-    for (int i = 0; i < rounds; i++) {
-        current = &sequential;
-        seq[i] = measure_child(ours_body);
-        current = &gathered;
-        con[i] = measure_child(ours_body);
+    if (wanted(3)) {
+        const workload sequential = { "/delay/50", 50, 100, 0, true };
+        const workload gathered = { "/delay/50", 50, 100, 0, false };
+        figure seq[9], con[9];
+        for (int i = 0; i < rounds; i++) {
+            current = &sequential;
+            seq[i] = measure_child(ours_body);
+            current = &gathered;
+            con[i] = measure_child(ours_body);
+        }
+        figure s = median(seq, rounds), c = median(con, rounds);
+        printf("\n3. Sequential against concurrent: 50 GETs of /delay/50\n");
+        report("sequential_vs_concurrent", "awaited one by one", s.seconds, "s", NULL);
+        report("sequential_vs_concurrent", "all at once", c.seconds, "s", NULL);
+        report("sequential_vs_concurrent", "speedup", s.seconds / c.seconds, "x", NULL);
     }
-    figure s = median(seq, rounds), c = median(con, rounds);
-    printf("\n3. Sequential against concurrent: 50 GETs of /delay/50\n");
-    report("sequential_vs_concurrent", "awaited one by one", s.seconds, "s", NULL);
-    report("sequential_vs_concurrent", "all at once", c.seconds, "s", NULL);
-    report("sequential_vs_concurrent", "speedup", s.seconds / c.seconds, "x", NULL);
 
     /* 4. Scaling: time per request and peak memory as the count grows, futures released as they finish. */
-    printf("\n4. Scaling: GETs of /get, limit 100, at most 1000 futures alive\n");
-    int sizes[] = { 1000, 10000, quick ? 30000 : 100000 };
-    double first_per_request = 0;
-    FILE *dat = fopen("build/bench/scaling.dat", "w");
-    for (int i = 0; i < 3; i++) {
-        workload w = { "/get", sizes[i], 100, 1000, false };
-        current = &w;
-        figure scaled[3];
-        for (int k = 0; k < 3; k++)
-            scaled[k] = measure_child(ours_body);
-        figure f = median(scaled, 3);
-        fail_if(f.seconds < 0 || f.failures, "scaling");
-        double per_request = f.seconds / sizes[i] * 1e6;
-        char what[64];
-        snprintf(what, sizeof what, "%d requests: time per request", sizes[i]);
-        report("scaling", what, per_request, "us", NULL);
-        snprintf(what, sizeof what, "%d requests: peak memory", sizes[i]);
-        report("scaling", what, f.peak_kb / 1024.0, "MiB", NULL);
-        if (dat)
-            fprintf(dat, "%d %.3f %.3f\n", sizes[i], per_request, f.peak_kb / 1024.0);
-        if (i == 0)
-            first_per_request = per_request;
-        else if (i == 2)
-            report("scaling", "time per request, largest / 1000", per_request / first_per_request, "x",
-                   "(target <= 1.5)");
-    }
-    if (dat) {
-        fclose(dat);
-        plot_scaling();
+    if (wanted(4)) {
+        printf("\n4. Scaling: GETs of /get, limit 100, at most 1000 futures alive\n");
+        int sizes[] = { 1000, 10000, quick ? 30000 : 100000 };
+        double first_per_request = 0;
+        FILE *dat = fopen("build/bench/scaling.dat", "w");
+        for (int i = 0; i < 3; i++) {
+            workload w = { "/get", sizes[i], 100, 1000, false };
+            current = &w;
+            figure scaled[3];
+            for (int k = 0; k < 3; k++)
+                scaled[k] = measure_child(ours_body);
+            figure f = median(scaled, 3);
+            fail_if(f.seconds < 0 || f.failures, "scaling");
+            double per_request = f.seconds / sizes[i] * 1e6;
+            char what[64];
+            snprintf(what, sizeof what, "%d requests: time per request", sizes[i]);
+            report("scaling", what, per_request, "us", NULL);
+            snprintf(what, sizeof what, "%d requests: peak memory", sizes[i]);
+            report("scaling", what, f.peak_kb / 1024.0, "MiB", NULL);
+            if (dat)
+                fprintf(dat, "%d %.3f %.3f\n", sizes[i], per_request, f.peak_kb / 1024.0);
+            if (i == 0)
+                first_per_request = per_request;
+            else if (i == 2)
+                report("scaling", "time per request, largest / 1000", per_request / first_per_request, "x",
+                       "(target <= 1.5)");
+        }
+        if (dat) {
+            fclose(dat);
+            plot_scaling();
+        }
     }
 
     /* 5. Memory per request in flight: everything at once, nothing released until the end. */
-    const workload idle = { "/delay/1", 1, 1, 0, false };
-    const workload in_flight = { "/delay/1000", 10000, 10000, 0, false };
-    current = &idle;
-    figure baseline = measure_child(ours_body);
-    current = &in_flight;
-    figure held = measure_child(ours_body);
-    printf("\n5. Memory: 10,000 requests in flight at once (limit 10,000)\n");
-    if (held.seconds < 0 || held.failures) {
-        printf("  skipped: %d of 10,000 failed (raise the open-file limit: ulimit -n)\n", held.failures);
-    } else {
-        report("memory", "peak memory", held.peak_kb / 1024.0, "MiB", NULL);
-        report("memory", "per request in flight", (held.peak_kb - baseline.peak_kb) / 10000.0, "KiB",
-               "(target < 64)");
+    if (wanted(5)) {
+        const workload idle = { "/delay/1", 1, 1, 0, false };
+        const workload in_flight = { "/delay/1000", 10000, 10000, 0, false };
+        current = &idle;
+        figure baseline = measure_child(ours_body);
+        current = &in_flight;
+        figure held = measure_child(ours_body);
+        printf("\n5. Memory: 10,000 requests in flight at once (limit 10,000)\n");
+        if (held.seconds < 0 || held.failures) {
+            printf("  skipped: %d of 10,000 failed (raise the open-file limit: ulimit -n)\n", held.failures);
+        } else {
+            report("memory", "peak memory", held.peak_kb / 1024.0, "MiB", NULL);
+            report("memory", "per request in flight", (held.peak_kb - baseline.peak_kb) / 10000.0, "KiB",
+                   "(target < 64)");
+        }
     }
 
-    /* 6. The fixture server's own rate, so a reader can see it is not the bottleneck. */
-    printf("\n6. Fixture server under wrk\n");
-    if (system("command -v wrk > /dev/null") == 0) {
-        char cmd[256];
-        snprintf(cmd, sizeof cmd, "wrk -t1 -c100 -d%ds %s/get | grep -E 'Requests/sec|errors|Socket'",
-                 quick ? 2 : 5, base);
-        fflush(stdout);
-        if (system(cmd) != 0)
-            printf("  (wrk reported nothing)\n");
-    } else {
-        printf("  skipped: wrk is not installed (apt-get install wrk)\n");
+    /* 6. The servers' own rates under wrk, so a reader can see they are not the bottleneck, and
+     * 7. the pattern the chapters teach against a bare libcurl loop and aiohttp, on both servers. */
+    if (wanted(6) || wanted(7)) {
+        nginx web;
+        bool have_nginx = nginx_start(&web);
+        char fixture_url[96], nginx_url[96] = "";
+        snprintf(fixture_url, sizeof fixture_url, "%s/get", base);
+        if (have_nginx)
+            snprintf(nginx_url, sizeof nginx_url, "http://127.0.0.1:%d/hello.txt", web.port);
+        if (wanted(6)) {
+            printf("\n6. The servers under wrk (1 thread, 100 connections)\n");
+            if (system("command -v wrk > /dev/null") == 0) {
+                report("wrk", "fixture server: requests per second", wrk_rate(fixture_url, quick), "req/s", NULL);
+                if (have_nginx)
+                    report("wrk", "nginx, an 11-byte file: requests per second", wrk_rate(nginx_url, quick),
+                           "req/s", NULL);
+            } else {
+                printf("  skipped: wrk is not installed (apt-get install wrk)\n");
+            }
+        }
+        if (wanted(7)) {
+            users_pattern("fixture_server", fixture_url, rounds);
+            if (have_nginx)
+                users_pattern("nginx", nginx_url, rounds);
+        }
+        if (have_nginx)
+            nginx_stop(&web);
     }
+
+    /* 8. Many sleeping tasks against asyncio; 9. a switch against a call; 10. cw_wait() in a loop. */
+    if (wanted(8)) {
+        sleepers(100000);
+        if (!quick)
+            sleepers(1000000);
+    }
+    if (wanted(9))
+        switches(quick);
+    if (wanted(10))
+        wait_loop();
 
     if (json) {
         fprintf(json, "\n]}\n");

@@ -36,7 +36,9 @@ static void fetch(cw_session *session, const char *url, const cw_timeouts *timeo
 static void *demo(void *arg)
 {
     const job *j = arg;
-    printf("Default total timeout: %lu ms (5 minutes)\n\n", cw_session_options_default().timeouts.total_ms);
+    cw_timeouts defaults = cw_session_options_default().timeouts; /* 0: off, as None in aiohttp */
+    printf("Default timeouts (ms): total %lu, connect %lu, sock_connect %lu, sock_read %lu\n\n", defaults.total_ms,
+           defaults.connect_ms, defaults.sock_connect_ms, defaults.sock_read_ms);
 
     //! [session_timeout]
     cw_session_options options = cw_session_options_default();

@@ -60,7 +60,7 @@ static void *demo(void *arg)
     printf("A listener that never accepts:\n");
     //! [connect_timeout]
     cw_session_options options = cw_session_options_default();
-    options.timeouts.connect_ms = 300;             /* ClientTimeout(connect=0.3): total stays 5 minutes */
+    options.timeouts.connect_ms = 300;             /* the defaults (total 5 minutes...) and connect=0.3 */
     cw_session *session;
     cw_session_open(&session, &options);
     //! [connect_timeout]

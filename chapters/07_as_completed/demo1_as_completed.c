@@ -42,7 +42,7 @@ static void *fetch_as_they_complete(void *arg)
     for (int i = 0; i < N; i++)
         requests[i] = cw_session_get(session, d->urls[i]); /* all three start now */
 
-    cw_as_completed *it = cw_as_completed_new(requests, N, 0);
+    cw_as_completed *it = cw_as_completed_new(requests, N, CW_NO_TIMEOUT);
     cw_future *done;
     while (cw_as_completed_next(it, &done) == 0) { /* the next one to finish */
         int i = which(requests, done);

@@ -40,7 +40,7 @@ static void all_completed(demo *d, cw_session *session)
 //! [all]
     cw_future *requests[2] = { cw_session_get(session, d->good), cw_session_get(session, "python://bad") };
     cw_wait_sets sets;
-    if (cw_wait(requests, 2, CW_ALL_COMPLETED, 0, &sets) == 0) {
+    if (cw_wait(requests, 2, CW_ALL_COMPLETED, CW_NO_TIMEOUT, &sets) == 0) {
         printf("  %d done, %d pending\n", sets.n_done, sets.n_pending);
         for (int i = 0; i < sets.n_done; i++)
             report(d, sets.done[i]);
@@ -60,7 +60,7 @@ static void first_exception(demo *d, cw_session *session)
     cw_future *requests[3] = { cw_session_get(session, d->slow), cw_session_request(session, &doomed),
                                cw_session_get(session, d->slow) };
     cw_wait_sets sets;
-    if (cw_wait(requests, 3, CW_FIRST_EXCEPTION, 0, &sets) == 0) {
+    if (cw_wait(requests, 3, CW_FIRST_EXCEPTION, CW_NO_TIMEOUT, &sets) == 0) {
         printf("  after %.0f ms: %d done, %d pending\n", (double)(cw_now_us() - begin) / 1000.0, sets.n_done,
                sets.n_pending);
         for (int i = 0; i < sets.n_done; i++)

@@ -42,7 +42,7 @@ static void *demo_main(void *arg)
 
     for (int round = 1; n_pending > 0; round++) {
         cw_wait_sets sets;
-        if (cw_wait(pending, n_pending, CW_FIRST_COMPLETED, 0, &sets) != 0)
+        if (cw_wait(pending, n_pending, CW_FIRST_COMPLETED, CW_NO_TIMEOUT, &sets) != 0)
             break;
         printf("  round %d after %3.0f ms: %d done, %d pending\n", round, (double)(cw_now_us() - begin) / 1000.0,
                sets.n_done, sets.n_pending);

@@ -70,7 +70,7 @@ static void *demo_main(void *arg)
     cw_await(slow); /* returns CW_ECANCELLED once the task has stopped */
     d->slow_cancelled = cw_future_state(slow) == CW_CANCELLED;
     printf("  quick fetch: status %ld; slow fetch: %s\n", (long)(intptr_t)cw_future_result(quick),
-           cw_future_message(slow));
+           d->slow_cancelled ? "cancelled" : cw_future_message(slow));
     cw_future_release_all(tasks, 2);
 //! [identity]
     cw_session_close(session);

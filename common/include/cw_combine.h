@@ -15,6 +15,14 @@
 #include "cw_future.h"
 
 /**
+ * @brief "No timeout" for cw_wait() and cw_as_completed_new(): asyncio's `timeout=None`.
+ *
+ * A timeout of 0 is not "none": as asyncio's `timeout=0`, it looks once (on the
+ * next loop step, so that futures already finished are seen) and returns.
+ */
+#define CW_NO_TIMEOUT UINT64_MAX
+
+/**
  * @brief asyncio.gather: one future for many, with the results in input order.
  *
  * The gather future resolves when every child has finished; its result is a
@@ -22,8 +30,10 @@
  * order they finished in, so slot i is futures[i].
  *
  * - @p return_exceptions false: the gather fails with the first child error at
- *   once (a cancelled child counts as that child's error, CW_ECANCELLED); the
- *   other children keep running and later errors stay on their own futures.
+ *   once, with that child's own code and message, unchanged (asyncio raises the
+ *   child's own exception; cw_gather_failed_child() says which child it was). A
+ *   cancelled child counts as that child's error, CW_ECANCELLED. The other
+ *   children keep running, and later errors stay on their own futures.
  * - @p return_exceptions true: the gather never fails because of a child; each
  *   slot holds a result or an error, to check with cw_future_error().
  *
@@ -42,6 +52,19 @@
  */
 cw_future *cw_gather(cw_future **futures, int n, bool return_exceptions);
 
+/**
+ * @brief The child whose error a failed gather took.
+ * @param gather a future made by cw_gather().
+ * @return that child (borrowed: not a new reference; valid as long as the gather),
+ *         or NULL when the gather has not failed because of a child, or is not a gather.
+ *
+ * @code
+ * if (cw_await(g) < 0 && cw_gather_failed_child(g))
+ *     printf("%s failed: %s\n", name_of(cw_gather_failed_child(g)), cw_future_message(g));
+ * @endcode
+ */
+cw_future *cw_gather_failed_child(const cw_future *gather);
+
 /** An as_completed iterator (opaque). */
 typedef struct cw_as_completed cw_as_completed;
 
@@ -49,7 +72,8 @@ typedef struct cw_as_completed cw_as_completed;
  * @brief asyncio.as_completed: hand out futures in the order they finish.
  * @param futures the futures to watch (each gets retained until the iterator is freed).
  * @param n how many.
- * @param timeout_ms a deadline for the whole iteration, counted from now; 0 = none.
+ * @param timeout_ms a deadline for the whole iteration, counted from now, or CW_NO_TIMEOUT;
+ *        0 hands out what has already finished, then times out (asyncio's timeout=0).
  * @return the iterator, or NULL for bad arguments or out of memory.
  *
  * @code
@@ -95,7 +119,10 @@ void cw_as_completed_free(cw_as_completed *it);
 typedef enum cw_return_when {
     CW_ALL_COMPLETED,   /**< when every future has finished (the default) */
     CW_FIRST_COMPLETED, /**< when at least one has finished */
-    CW_FIRST_EXCEPTION, /**< when one fails (a cancelled one does not count, as in asyncio), else when all have finished */
+    /** when one fails (a cancelled one does not count, as in asyncio), else when all have finished;
+     *  as asyncio's wait, it reads the errors it sees, so releasing such a future prints no
+     *  "nobody read its error" warning */
+    CW_FIRST_EXCEPTION,
 } cw_return_when;
 
 /** The two sets cw_wait() fills: the original pointers, split into done and pending. */
@@ -115,7 +142,8 @@ typedef struct cw_wait_sets {
  * @param futures the futures (not retained: keep your own references).
  * @param n how many; 0 is an error, as in asyncio.
  * @param when the condition.
- * @param timeout_ms 0 = no timeout.
+ * @param timeout_ms the longest wait, or CW_NO_TIMEOUT; 0 looks once and returns
+ *        (asyncio's timeout=0: done holds what had already finished).
  * @param sets filled on return; free its arrays with cw_wait_sets_free().
  * @return 0, CW_EINVAL for an empty or NULL input, CW_ECANCELLED when the
  *         calling task was cancelled, CW_ENOTASK outside a task.

@@ -30,6 +30,7 @@ typedef enum cw_error {
     CW_ENOMEM = -1016,       /**< out of memory */
     CW_EFAILED = -1017,      /**< a task failed without naming a more precise code */
     CW_EMFILE = -1018,       /**< this process has no file descriptor left for a socket */
+    CW_ELIMIT = -1019,       /**< a limit of the process or the kernel was reached (the message names it) */
 } cw_error;
 
 /**

@@ -16,6 +16,7 @@
  * | `GET /stall`                       | reads the request, never answers                    |
  * | `GET /close`                       | headers announcing 1000 bytes, 16 of them, then a normal close (curl: partial file) |
  * | `GET /reset`                       | reads the request, then resets the connection (TCP RST) |
+ * | `GET /reset_on_reuse`              | 200 like /get; the next request on that connection gets a reset 50 ms after it arrives (a keep-alive race) |
  * | `POST or PUT /echo`                | the request body back                               |
  * | `/post`, `/put`, `/patch`, `/delete`, `/anything` | 200, JSON naming the method; a wrong method gets 405 |
  * | `GET /stats`                       | JSON: accepted, open, max_open, requests            |
@@ -26,7 +27,12 @@
  * `open` and `max_open` include the connection that asks for /stats.
  * A malformed request gets 400, a URL over 2 KiB 414, headers over 16 KiB
  * 431, a body over 8 MiB 413, and the connection is closed; a client that has
- * not sent its headers within 10 s is dropped. Idle keep-alive connections stay.
+ * not sent its whole request (headers and body) within 10 s is dropped. Idle
+ * keep-alive connections stay. A client that pipelines requests without
+ * reading the answers is not read from while 1 MiB of answers waits for it.
+ * A client that half-closes its side still gets the answers to the requests
+ * it sent, except one waiting on a timer (/delay, /drip, /stall), which is
+ * abandoned as if the client had gone.
  */
 #ifndef CW_FIXTURE_H
 #define CW_FIXTURE_H
@@ -44,6 +50,9 @@ typedef struct cw_fixture_stats {
 
 /**
  * @brief Start a fixture server on its own thread, bound to 127.0.0.1.
+ *
+ * The first start calls cw_raise_open_file_limit() (cw_http.h), as the first
+ * session does: thousands of connections need thousands of descriptors.
  * @param port the port to bind, 0 for any free port.
  * @return the server, or NULL when it could not bind (a message goes to stderr).
  *
@@ -76,6 +85,17 @@ cw_fixture_stats cw_fixture_stats_get(const cw_fixture *fixture);
 
 /** @brief Zero the counters, as /stats/reset does. */
 void cw_fixture_stats_reset(cw_fixture *fixture);
+
+/**
+ * @brief Make every new connection cost @p ms milliseconds, as a handshake across the internet does.
+ *
+ * The server waits that long as it accepts a connection, so the first request on it is answered that much
+ * later; later requests on the same (kept-alive) connection are not delayed. The whole server waits
+ * meanwhile: meant for demos that open one connection at a time. 0, the default, makes connections free.
+ * @param fixture the server.
+ * @param ms the cost of each new connection.
+ */
+void cw_fixture_set_connect_cost(cw_fixture *fixture, unsigned ms);
 
 /** @brief Stop the server, close every connection, join its thread and free it. NULL is ignored. */
 void cw_fixture_stop(cw_fixture *fixture);

@@ -28,7 +28,7 @@ typedef enum cw_state {
     CW_CANCELLED, /**< finished by cancellation */
 } cw_state;
 
-/** A done callback: runs once, when @p future finishes. It must not suspend. */
+/** A done callback: runs once, on a loop step after @p future finished. It must not suspend. */
 typedef void (*cw_done_fn)(cw_future *future, void *arg);
 
 /** Frees a result that a future owns, when the future itself is freed. */
@@ -92,6 +92,25 @@ int cw_future_fail(cw_future *future, int code, const char *fmt, ...)
  */
 int cw_future_cancel(cw_future *future);
 
+/**
+ * @brief cw_future_cancel() with a message, as asyncio's `task.cancel(msg)`.
+ *
+ * The message travels with the cancellation: to what a task awaits, to a
+ * gather's children, and to the task when it ends cancelled; cw_future_message()
+ * of the cancelled future returns it. A task whose cancellation is still
+ * pending keeps the first message it was given.
+ * @param future the future.
+ * @param msg the message (copied), or NULL for none (then the message is "cancelled").
+ * @return as cw_future_cancel().
+ *
+ * @code
+ * cw_future_cancel_msg(t, "shutting down");
+ * cw_await(t);                           // CW_ECANCELLED
+ * printf("%s\n", cw_future_message(t));  // "shutting down"
+ * @endcode
+ */
+int cw_future_cancel_msg(cw_future *future, const char *msg);
+
 /** @brief True once the future has finished, in whatever way. */
 bool cw_future_done(const cw_future *future);
 
@@ -100,7 +119,11 @@ cw_state cw_future_state(const cw_future *future);
 
 /**
  * @brief The result of a resolved future.
- * @return the result, or NULL when the future is pending, failed or cancelled.
+ *
+ * A task that ended cancelled keeps what its function returned (see cw_task.h):
+ * its owner reads it here to free it.
+ * @return the result, or NULL when the future is pending or failed, or was
+ *         cancelled without a result (every future but a task that returned one).
  */
 void *cw_future_result(const cw_future *future);
 
@@ -113,15 +136,29 @@ int cw_future_error(const cw_future *future);
 
 /**
  * @brief A message that explains how the future ended.
- * @return the failure message, "cancelled", "ok" or "pending"; valid until the future is freed.
+ * @return the failure message, the cancellation's message (cw_future_cancel_msg()) or
+ *         "cancelled", "ok" or "pending"; valid until the future is freed.
  */
 const char *cw_future_message(const cw_future *future);
 
 /**
- * @brief Run @p fn(future, arg) when the future finishes.
+ * @brief Run @p fn(future, arg) once the future has finished.
  *
- * Callbacks run in the order they were added, at the moment the future
- * finishes; on an already finished future the callback runs at once.
+ * As in asyncio (where every done callback goes through loop.call_soon),
+ * callbacks are scheduled, not run at once: when the future finishes inside
+ * cw_run(), its callbacks run on a later step of the loop, in the order they
+ * were added, together with the tasks that are ready (first in, first out).
+ * A callback added to a future that has already finished is scheduled in the
+ * same way. So the code that finishes a future (cw_future_resolve(), a
+ * cancellation, a combinator's own callback) never runs someone else's callback
+ * in the middle of itself: no callback can free or change what that code is
+ * still using (re-entrancy), and a long chain of futures finishing each other
+ * does not deepen the stack. A task awaiting the future is woken by such a
+ * scheduled callback too, as asyncio's Task.__wakeup.
+ *
+ * Outside cw_run() there is no loop to schedule on: callbacks run at once,
+ * inside the call that finished the future (or inside cw_future_on_done() for
+ * a finished future).
  * @return 0, CW_EINVAL for a NULL argument, CW_ENOMEM when out of memory.
  *
  * @code
@@ -131,13 +168,15 @@ const char *cw_future_message(const cw_future *future);
  * }
  *
  * cw_future *req = cw_session_get(session, url);
- * cw_future_on_done(req, report, "GET /get"); // prints "GET /get: ok" when req finishes
+ * cw_future_on_done(req, report, "GET /get"); // prints "GET /get: ok" a loop step after req finishes
  * @endcode
  */
 int cw_future_on_done(cw_future *future, cw_done_fn fn, void *arg);
 
 /**
  * @brief Remove a done callback added with the same @p fn and @p arg.
+ *
+ * A callback that is scheduled but has not run yet is removed too: it will not run.
  * @return 0 when one was removed, CW_EINVAL when none matched.
  */
 int cw_future_remove_done(cw_future *future, cw_done_fn fn, void *arg);

@@ -16,7 +16,7 @@
  *
  * @code
  * cw_session *s;
- * cw_session_open(&s, NULL);                     // limit 100, total timeout 300 s
+ * cw_session_open(&s, NULL);                     // limit 100, timeouts total 300 s, sock_connect 30 s
  * cw_future *req = cw_session_get(s, "http://127.0.0.1:8080/get");
  * if (cw_await(req) == 0)
  *     printf("%ld: %s\n", cw_response_of(req)->status, cw_response_of(req)->body);
@@ -38,7 +38,8 @@ typedef struct cw_session cw_session;
 /**
  * Timeouts in milliseconds, with aiohttp's meaning; 0 switches one off.
  * A request-level cw_timeouts replaces the session's whole, field by field
- * included: fields left 0 there are off for that request.
+ * included: fields left 0 there are off for that request. A value too large
+ * for the clock to reach (such as (unsigned long)-1) never fires.
  */
 typedef struct cw_timeouts {
     unsigned long total_ms;        /**< the whole request: queue wait + connect + send + read */
@@ -50,11 +51,18 @@ typedef struct cw_timeouts {
 /** The default total timeout: 5 minutes, as in aiohttp. */
 #define CW_DEFAULT_TOTAL_MS (300UL * 1000UL)
 
+/**
+ * The default sock_connect timeout: 30 s, as in aiohttp since 3.10
+ * (`ClientTimeout(total=5 * 60, sock_connect=30)`); aiohttp 3.8, which the
+ * book describes, had none, so a connect could use the whole 5 minutes.
+ */
+#define CW_DEFAULT_SOCK_CONNECT_MS (30UL * 1000UL)
+
 /** Session options; cw_session_options_default() fills in the defaults. */
 typedef struct cw_session_options {
     int limit;            /**< most connections open at once (default 100; 0 = unlimited) */
     int limit_per_host;   /**< most connections to one host:port (default 0 = unlimited) */
-    cw_timeouts timeouts; /**< default timeouts of every request (default: total 300 s) */
+    cw_timeouts timeouts; /**< default timeouts of every request (default: total 300 s, sock_connect 30 s) */
     size_t max_body;      /**< largest response body accepted, bytes (default 64 MiB; 0 = unlimited) */
 } cw_session_options;
 
@@ -77,19 +85,21 @@ typedef struct cw_response {
     const char *url;     /**< the URL that was requested */
 } cw_response;
 
-/** @brief The default options: limit 100, no per-host limit, total timeout 300 s, max body 64 MiB. */
+/** @brief The default options: limit 100, no per-host limit, timeouts total 300 s and sock_connect 30 s
+ *  (aiohttp's since 3.10), max body 64 MiB. */
 cw_session_options cw_session_options_default(void);
 
 /**
  * @brief Open a session on the running loop.
  *
  * Every connection needs a file descriptor, so the first session a process
- * opens raises its soft open-file limit to the hard one; past that, requests
- * fail with CW_EMFILE and a message that says so.
+ * opens calls cw_raise_open_file_limit(); past that limit, requests fail with
+ * CW_EMFILE and a message that says so.
  * @param out receives the session.
  * @param options NULL for the defaults.
  * @return 0, CW_EINVAL for a negative limit or a NULL @p out, CW_ENOTASK
- *         outside cw_run(), CW_ENOMEM.
+ *         outside cw_run(), CW_ENOMEM, CW_EHTTP when libcurl refuses its
+ *         settings.
  *
  * @code
  * cw_session_options options = cw_session_options_default();
@@ -103,6 +113,17 @@ cw_session_options cw_session_options_default(void);
  * @endcode
  */
 int cw_session_open(cw_session **out, const cw_session_options *options);
+
+/**
+ * @brief Raise this process's soft open-file limit (RLIMIT_NOFILE) to its hard limit.
+ *
+ * The one place the library changes the limit: the first cw_session_open()
+ * calls it, and so does the first cw_fixture_start(), since every connection
+ * is a file descriptor and the usual soft limit (1024) is far below what
+ * thousands of requests in flight need. Call it yourself to know the figure.
+ * @return the soft limit now in force, or -1 when it cannot be read.
+ */
+long cw_raise_open_file_limit(void);
 
 /**
  * @brief Close a session: cancel what is still queued or in flight, close every connection, free it.

@@ -18,15 +18,20 @@
  * | `raise SomeError(...)`         | `return cw_fail(code, "...")`     |
  *
  * A task is a future (cw_future *): its result is what its function returned.
- * The library never frees a task's result.
+ * The library never frees a task's result, whoever holds the task owns it; this
+ * holds for a task that ended cancelled too: cw_future_result() still returns
+ * what its function returned (NULL when it never ran), so that it can be freed.
  *
- * Cancellation: cw_future_cancel(task) makes the task's current (or next)
- * cw_await() return CW_ECANCELLED, once; the task may still await while it
- * cleans up, and when its function returns the task ends cancelled, whatever
- * it returned. In asyncio a coroutine that catches CancelledError and returns
- * normally ends with a result instead; in C nothing propagates the
- * cancellation for you, so the library does, and no early `return NULL`
- * swallows a cancellation by accident.
+ * Cancellation: cw_future_cancel(task) (or cw_future_cancel_msg()) makes the
+ * task's current (or next) cw_await() return CW_ECANCELLED, once; the task may
+ * still await while it cleans up, and when its function returns the task ends
+ * cancelled, whatever it returned. In asyncio a coroutine that catches
+ * CancelledError and returns normally ends with a result instead; in C nothing
+ * propagates the cancellation for you, so the library does, and no early
+ * `return NULL` swallows a cancellation by accident. To catch a cancellation
+ * for good, take the request back with cw_task_uncancel() (asyncio 3.11's
+ * uncancel(), which timeout scopes use): once no request is left
+ * (cw_task_cancelling() is 0), the task ends with what it returns.
  */
 #ifndef CW_TASK_H
 #define CW_TASK_H
@@ -34,6 +39,18 @@
 #include <stdint.h>
 #include <uv.h>
 #include "cw_future.h"
+
+/**
+ * @brief The stack of every task: 256 KiB, with a 64 KiB guard region under it.
+ *
+ * Only the pages a task touches use memory. A task that needs more (a big local
+ * array, deep recursion) overflows into the guard region and the program stops
+ * with a segmentation fault, every time: the library is built with
+ * -fstack-clash-protection, so even a frame larger than the guard region touches
+ * it first instead of skipping over it into another task's stack. Put large
+ * buffers on the heap (malloc) rather than on a task's stack.
+ */
+#define CW_TASK_STACK_SIZE (256 * 1024)
 
 /** The function a task runs; what it returns becomes the task's result. */
 typedef void *(*cw_task_fn)(void *arg);
@@ -154,6 +171,37 @@ int cw_sleep(uint64_t ms);
  * @endcode
  */
 void *cw_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/**
+ * @brief asyncio 3.11's Task.cancelling(): how many cancellation requests the task has pending.
+ *
+ * Every cw_future_cancel() of an unfinished task counts one; cw_task_uncancel()
+ * takes one back. The count stays after the task has ended.
+ * @return the count (0 or more), or CW_EINVAL when @p task is NULL or not a task.
+ *
+ * @code
+ * cw_future_cancel(t);
+ * cw_future_cancel(t);
+ * printf("%d\n", cw_task_cancelling(t)); // 2
+ * @endcode
+ */
+int cw_task_cancelling(const cw_future *task);
+
+/**
+ * @brief asyncio 3.11's Task.uncancel(): take one cancellation request back.
+ *
+ * A task that caught a cancellation it was meant to absorb (a timeout scope that
+ * expired, say) calls it on itself; when the count reaches 0 the task no longer
+ * ends cancelled by itself, and ends with what its function returns. It does
+ * not undo a cancellation already on its way to the next cw_await().
+ * @return the requests left (0 or more), or CW_EINVAL when @p task is NULL or not a task.
+ *
+ * @code
+ * if (cw_sleep(1000) == CW_ECANCELLED && cw_task_uncancel(cw_current_task()) == 0)
+ *     return "the scope's own timeout: carry on"; // the task ends with this result
+ * @endcode
+ */
+int cw_task_uncancel(cw_future *task);
 
 /** @brief The task that is running now, or NULL outside a task. Not a new reference. */
 cw_future *cw_current_task(void);

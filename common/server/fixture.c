@@ -12,11 +12,21 @@
  * /put and /patch (like /delete, for their method); /reset (reads the request,
  * then resets the connection: the client sees ECONNRESET). Limits: a header
  * section over 16 KiB gets 431, a URL over 2 KiB 414, a body over 8 MiB 413;
- * a client that does not finish its headers within 10 s is dropped. /stats
- * and /stats/reset are not counted in "requests", so looking does not change
- * what is seen.
+ * a client that does not send its whole request (headers and body) within
+ * 10 s is dropped. /stats and /stats/reset are not counted in "requests", so
+ * looking does not change what is seen.
+ *
+ * Memory per connection is bounded both ways: input waiting behind a slow
+ * answer stops being read past PENDING_LIMIT, and a client that pipelines
+ * requests without reading the answers stops being read once OUTPUT_LIMIT
+ * bytes of answers wait to be sent; reading resumes as they drain. A client
+ * that half-closes (EOF) still gets the answers to every request it sent,
+ * then the server closes; only an answer that is waiting on a timer (/delay,
+ * /drip, /stall) is abandoned at EOF, because a half-close cannot be told
+ * from a client that has gone away.
  */
 #include "cw_fixture.h"
+#include "cw_http.h"
 
 #include <http_parser.h>
 #include <uv.h>
@@ -29,16 +39,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/resource.h>
 
 enum {
     BACKLOG = 4096,                 /* the kernel caps it at net.core.somaxconn */
     HEADER_LIMIT = 16 * 1024,       /* a larger header section gets 431 */
     BODY_LIMIT = 8 * 1024 * 1024,   /* a larger body gets 413 */
-    HEADER_TIMEOUT_MS = 10000,      /* a client that never finishes its headers is dropped */
+    REQUEST_TIMEOUT_MS = 10000,     /* a client that has not sent its whole request by then is dropped */
     LINGER_MS = 2000,               /* after a final answer, read until EOF for this long */
     URL_MAX = 2048,                 /* a longer URL gets 414 */
     PENDING_LIMIT = 1024 * 1024,    /* stop reading when this much waits behind a slow answer */
+    OUTPUT_LIMIT = 1024 * 1024,     /* stop reading when this much of the answers waits to be sent */
+    REUSE_RESET_MS = 50,            /* /reset_on_reuse: how long the next request waits for its reset */
     BYTES_MAX = 64 * 1024 * 1024,   /* /bytes/{n} */
     DELAY_MAX_MS = 600000,          /* /delay/{ms} and /drip duration */
     DRIP_MAX = 100000,              /* /drip bytes */
@@ -49,8 +60,8 @@ enum {
 /** What a request asked for, decided when its headers are complete. */
 typedef enum route {
     ROUTE_NONE, ROUTE_GET, ROUTE_DELAY, ROUTE_STATUS, ROUTE_BYTES, ROUTE_DRIP, ROUTE_STALL,
-    ROUTE_CLOSE, ROUTE_RESET, ROUTE_ECHO, ROUTE_METHOD, ROUTE_STATS, ROUTE_STATS_RESET, ROUTE_NOT_FOUND,
-    ROUTE_BAD_ARGUMENT,
+    ROUTE_CLOSE, ROUTE_RESET, ROUTE_RESET_ON_REUSE, ROUTE_ECHO, ROUTE_METHOD, ROUTE_STATS, ROUTE_STATS_RESET,
+    ROUTE_NOT_FOUND, ROUTE_BAD_ARGUMENT,
 } route;
 
 typedef struct conn conn;
@@ -63,6 +74,7 @@ struct cw_fixture {
     int port;
     conn *conns;                    /* every open connection, to close them at stop */
     atomic_long accepted, open, max_open, requests;
+    atomic_uint connect_cost_ms;    /* cw_fixture_set_connect_cost(): a handshake's price */
     char read_buf[64 * 1024];       /* shared: the loop reads one stream at a time */
 };
 
@@ -79,6 +91,8 @@ struct conn {
     bool busy;                      /* an answer is in progress: queue further input */
     bool stalled;                   /* /stall: never answer, discard input */
     bool reading;
+    bool peer_done;                 /* EOF from the client: answer what it sent, then close */
+    bool reset_on_reuse;            /* /reset_on_reuse was answered: reset at the next request */
     bool keep_alive;
     bool head_only;                 /* HEAD: headers without the body */
     bool keep_body;
@@ -142,12 +156,19 @@ void cw_fixture_stats_reset(cw_fixture *fixture)
 
 /* ---------------------------------------------------------------- writing */
 
+static bool conn_output_full(conn *c)
+{
+    return uv_stream_get_write_queue_size((uv_stream_t *) &c->tcp) > OUTPUT_LIMIT;
+}
+
 static void on_written(uv_write_t *req, int status)
 {
     conn *c = req->data;
     free(req);
     if (status < 0)
         conn_close(c);
+    else if (!c->reading && !c->closing && !c->draining && !conn_output_full(c))
+        conn_continue(c); /* the answers have drained: read and parse again */
 }
 
 /**
@@ -433,10 +454,19 @@ static void answer_not_allowed(conn *c, const char *allow)
     conn_respond_extra(c, 405, "text/plain", text, sizeof text - 1, extra);
 }
 
+static void on_reuse_reset(uv_timer_t *timer)
+{
+    conn_reset(timer->data);
+}
+
 /** Answer the request just parsed; the connection stays busy while an answer is in progress. */
 static void conn_answer(conn *c)
 {
     c->busy = true;
+    if (c->reset_on_reuse) { /* the request after /reset_on_reuse: the client waits, then gets a reset */
+        uv_timer_start(&c->timer, on_reuse_reset, REUSE_RESET_MS, 0);
+        return;
+    }
     if ((c->route == ROUTE_DRIP || c->route == ROUTE_BYTES || c->route == ROUTE_GET) && !method_is_get(c)) {
         answer_not_allowed(c, "GET, HEAD");
         conn_answered(c);
@@ -444,6 +474,10 @@ static void conn_answer(conn *c)
     }
     switch (c->route) {
     case ROUTE_GET:
+        answer_json_summary(c, NULL);
+        break;
+    case ROUTE_RESET_ON_REUSE:
+        c->reset_on_reuse = true;
         answer_json_summary(c, NULL);
         break;
     case ROUTE_DELAY:
@@ -585,6 +619,8 @@ static void conn_route(conn *c)
         c->route = ROUTE_CLOSE;
     } else if (path_is(path, len, "/reset")) {
         c->route = ROUTE_RESET;
+    } else if (path_is(path, len, "/reset_on_reuse")) {
+        c->route = ROUTE_RESET_ON_REUSE;
     } else if (path_is(path, len, "/echo")) {
         c->route = ROUTE_ECHO;
     } else if (path_is(path, len, "/anything") || (len > 10 && memcmp(path, "/anything/", 10) == 0)) {
@@ -603,7 +639,7 @@ static void conn_route(conn *c)
 
 /* ---------------------------------------------------------------- parsing */
 
-static void on_header_timeout(uv_timer_t *timer)
+static void on_request_timeout(uv_timer_t *timer)
 {
     conn_close(timer->data);
 }
@@ -625,7 +661,7 @@ static int on_message_begin(http_parser *p)
     c->field_is_type = false;
     c->reject = 0;
     c->route = ROUTE_NONE;
-    uv_timer_start(&c->timer, on_header_timeout, HEADER_TIMEOUT_MS, 0);
+    uv_timer_start(&c->timer, on_request_timeout, REQUEST_TIMEOUT_MS, 0);
     return 0;
 }
 
@@ -684,7 +720,6 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
 static int on_headers_complete(http_parser *p)
 {
     conn *c = p->data;
-    uv_timer_stop(&c->timer);
     c->keep_alive = http_should_keep_alive(p);
     c->head_only = p->method == HTTP_HEAD;
     if ((p->flags & F_CONTENTLENGTH) && p->content_length > BODY_LIMIT) {
@@ -721,9 +756,11 @@ static int on_body(http_parser *p, const char *at, size_t len)
     return 0;
 }
 
-/* Pause, so that the caller answers this request before reading the next one. */
+/* The whole request is in: its timeout ends. Pause, so that the caller answers it before reading the next. */
 static int on_message_complete(http_parser *p)
 {
+    conn *c = p->data;
+    uv_timer_stop(&c->timer);
     http_parser_pause(p, 1);
     return 0;
 }
@@ -754,7 +791,7 @@ static void conn_reject(conn *c, int status)
 static size_t conn_parse(conn *c, const char *data, size_t len)
 {
     size_t used = 0;
-    while (used < len && !c->busy && !c->draining && !c->closing) {
+    while (used < len && !c->busy && !c->draining && !c->closing && !conn_output_full(c)) {
         size_t n = http_parser_execute(&c->parser, &parser_settings, data + used, len - used);
         used += n;
         enum http_errno err = HTTP_PARSER_ERRNO(&c->parser);
@@ -767,6 +804,13 @@ static size_t conn_parse(conn *c, const char *data, size_t len)
         }
     }
     return used;
+}
+
+static void conn_stop_reading(conn *c)
+{
+    if (c->reading)
+        uv_read_stop((uv_stream_t *) &c->tcp);
+    c->reading = false;
 }
 
 /** Keep input that arrived while an answer is in progress. */
@@ -786,10 +830,8 @@ static void conn_keep(conn *c, const char *data, size_t len)
     }
     memcpy(c->pending + c->pending_len, data, len);
     c->pending_len += len;
-    if (c->pending_len > PENDING_LIMIT && c->reading) {
-        uv_read_stop((uv_stream_t *) &c->tcp);
-        c->reading = false;
-    }
+    if (c->pending_len > PENDING_LIMIT)
+        conn_stop_reading(c);
 }
 
 static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
@@ -803,18 +845,24 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     conn *c = stream->data;
     if (nread < 0) {
-        conn_close(c);  /* EOF or error: whatever is in progress is no longer wanted */
+        /* An error, or EOF while an answer waits on a timer or after the last one: the client is gone.
+           Any other EOF is a half-close: answer what it sent (conn_continue), then close. */
+        if (nread != UV_EOF || c->busy || c->stalled || c->draining || c->closing) {
+            conn_close(c);
+            return;
+        }
+        c->peer_done = true;
+        conn_stop_reading(c);
+        conn_continue(c);
         return;
     }
     if (c->draining || c->stalled || c->closing)
         return;
-    if (c->busy) {
-        conn_keep(c, buf->base, (size_t) nread);
-        return;
-    }
-    size_t used = conn_parse(c, buf->base, (size_t) nread);
-    if (used < (size_t) nread && c->busy && !c->stalled)
+    size_t used = c->busy ? 0 : conn_parse(c, buf->base, (size_t) nread);
+    if (used < (size_t) nread && (c->busy || conn_output_full(c)) && !c->stalled && !c->draining && !c->closing)
         conn_keep(c, buf->base + used, (size_t) nread - used);
+    if (conn_output_full(c))
+        conn_stop_reading(c); /* a client that does not read its answers is not fed more: on_written resumes */
 }
 
 /** An answer finished outside the read callback: go on with the input that waited for it. */
@@ -827,7 +875,14 @@ static void conn_continue(conn *c)
         memmove(c->pending, c->pending + used, c->pending_len - used);
         c->pending_len -= used;
     }
-    if (!c->reading && !c->busy && !c->draining && !c->closing) {
+    if (c->busy || c->draining || c->closing || conn_output_full(c))
+        return;
+    if (c->peer_done) { /* every request the half-closed client sent is answered */
+        if (uv_stream_get_write_queue_size((uv_stream_t *) &c->tcp) == 0)
+            conn_close(c); /* all sent, and no input is left unread (so no reset): close at once */
+        else
+            conn_drain(c); /* close once the answers are out */
+    } else if (!c->reading) {
         c->reading = uv_read_start((uv_stream_t *) &c->tcp, on_alloc, on_read) == 0;
         if (!c->reading)
             conn_close(c);
@@ -933,12 +988,20 @@ static void on_connection(uv_stream_t *server, int status)
         conn_close(c);
         return;
     }
+    unsigned cost = atomic_load(&fx->connect_cost_ms);
+    if (cost > 0)
+        uv_sleep(cost); /* a handshake's time; the whole server waits, see cw_fixture_set_connect_cost() */
     atomic_fetch_add(&fx->accepted, 1);
     uv_tcp_nodelay(&c->tcp, 1);
-    uv_timer_start(&c->timer, on_header_timeout, HEADER_TIMEOUT_MS, 0);
+    uv_timer_start(&c->timer, on_request_timeout, REQUEST_TIMEOUT_MS, 0);
     c->reading = uv_read_start((uv_stream_t *) &c->tcp, on_alloc, on_read) == 0;
     if (!c->reading)
         conn_close(c);
+}
+
+void cw_fixture_set_connect_cost(cw_fixture *fixture, unsigned ms)
+{
+    atomic_store(&fixture->connect_cost_ms, ms);
 }
 
 /* ---------------------------------------------------------------- the server */
@@ -973,20 +1036,10 @@ static void fill_pattern(void)
         pattern[i] = (char) ('a' + i % 26);
 }
 
-/* Thousands of connections need thousands of descriptors: take the whole allowance once. */
-static void raise_descriptor_limit(void)
-{
-    struct rlimit lim;
-    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
-        lim.rlim_cur = lim.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &lim);
-    }
-}
-
 static void start_once(void)
 {
     fill_pattern();
-    raise_descriptor_limit();
+    cw_raise_open_file_limit(); /* thousands of connections need thousands of descriptors */
 }
 
 cw_fixture *cw_fixture_start(int port)

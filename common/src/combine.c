@@ -36,30 +36,37 @@ typedef struct gather {
     int n, remaining;
     bool return_exceptions;
     bool cancelling;
+    cw_future *failed_child; /* the child whose error the gather took, if any */
 } gather;
 
 static void gather_child_done(cw_future *child, void *arg)
 {
     gather *g = arg;
+    /* Finishing the gather runs its callbacks, and one may release its last reference,
+     * which frees g: keep the gather alive until this callback is over. */
+    cw_future *self = cw_future_retain(g->self);
     g->remaining--;
     if (g->cancelling) {
         if (g->remaining == 0)
             cw_future_set_cancelled(g->self);
+        cw_future_release(self);
         return;
     }
     bool failed = cw_future_state(child) == CW_FAILED || cw_future_state(child) == CW_CANCELLED;
     if (failed && g->return_exceptions) {
         child->observed = true; /* handed to the caller as a value, as asyncio does */
     } else if (failed && !cw_future_done(g->self)) {
-        /* The first error becomes the gather's; later ones stay unread on their own futures,
+        /* The first error becomes the gather's, unchanged, as asyncio raises the child's own
+         * exception (reading it marks it read). Later ones stay unread on their own futures,
          * so releasing one unread still prints its error. */
-        int i = 0;
-        while (g->children[i] != child)
-            i++;
-        cw_future_fail(g->self, cw_future_error(child), "child %d of the gather: %s", i, cw_future_message(child));
+        g->failed_child = child;
+        int code = cw_future_error(child);
+        const char *message = cw_future_message(child);
+        cw_future_fail(g->self, code, "%s", message);
     }
     if (g->remaining == 0)
         cw_future_resolve(g->self, g->children, NULL);
+    cw_future_release(self);
 }
 
 /* asyncio: cancelling a gather cancels its children; it ends once they have all ended. */
@@ -68,7 +75,7 @@ static int gather_cancel(cw_future *self)
     gather *g = self->impl;
     g->cancelling = true;
     for (int i = 0; i < g->n; i++)
-        cw_future_cancel(g->children[i]);
+        cw_future_cancel_msg(g->children[i], self->message);
     return 0;
 }
 
@@ -97,15 +104,27 @@ cw_future *cw_gather(cw_future **futures, int n, bool return_exceptions)
         free(self);
         return NULL;
     }
-    *g = (gather){ self, children, n, n, return_exceptions, false };
+    *g = (gather){ self, children, n, n, return_exceptions, false, NULL };
     self->impl = g;
     self->cancel = gather_cancel;
     self->destroy = gather_destroy;
     if (n == 0)
         cw_future_resolve(self, children, NULL);
-    for (int i = 0; i < n; i++)
-        cw_future_on_done(children[i], gather_child_done, g);
+    for (int i = 0; i < n; i++) {
+        if (cw_future_on_done(children[i], gather_child_done, g) < 0) {
+            cw_future_release(self); /* out of memory: gather_destroy() removes what was added */
+            return NULL;
+        }
+    }
     return self;
+}
+
+cw_future *cw_gather_failed_child(const cw_future *gather_future)
+{
+    if (!gather_future || gather_future->destroy != gather_destroy)
+        return NULL; /* not a gather */
+    const gather *g = gather_future->impl;
+    return g->failed_child;
 }
 
 /* ---- as_completed -------------------------------------------------------------------------- */
@@ -154,16 +173,22 @@ cw_as_completed *cw_as_completed_new(cw_future **futures, int n, uint64_t timeou
     it->n = n;
     it->futures = retain_all(futures, n);
     it->finished = malloc((n ? n : 1) * sizeof *it->finished);
-    if (timeout_ms)
+    bool deadline = timeout_ms != CW_NO_TIMEOUT;
+    if (deadline)
         it->timer = cw_loop() ? cw_timer_future(timeout_ms) : NULL;
-    if (!it->futures || !it->finished || (timeout_ms && !it->timer)) {
+    if (!it->futures || !it->finished || (deadline && !it->timer)) {
         cw_as_completed_free(it);
         return NULL;
     }
-    for (int i = 0; i < n; i++)
-        cw_future_on_done(it->futures[i], as_completed_child_done, it);
-    if (it->timer)
-        cw_future_on_done(it->timer, as_completed_deadline, it);
+    bool watching = true;
+    for (int i = 0; watching && i < n; i++)
+        watching = cw_future_on_done(it->futures[i], as_completed_child_done, it) == 0;
+    if (watching && it->timer)
+        watching = cw_future_on_done(it->timer, as_completed_deadline, it) == 0;
+    if (!watching) { /* out of memory: cw_as_completed_free() removes what was added */
+        cw_as_completed_free(it);
+        return NULL;
+    }
     return it;
 }
 
@@ -217,9 +242,11 @@ void cw_as_completed_free(cw_as_completed *it)
 
 typedef struct waiter {
     cw_return_when when;
+    cw_future **futures;
     int n, n_done;
     bool failed;
     cw_future *wakeup;
+    cw_future *timer;
 } waiter;
 
 static bool satisfied(const waiter *w)
@@ -236,8 +263,11 @@ static void wait_child_done(cw_future *child, void *arg)
 {
     waiter *w = arg;
     w->n_done++;
-    if (cw_future_state(child) == CW_FAILED) /* as in asyncio, a cancellation is not an exception here */
+    if (cw_future_state(child) == CW_FAILED) { /* as in asyncio, a cancellation is not an exception here */
         w->failed = true;
+        if (w->when == CW_FIRST_EXCEPTION)
+            child->observed = true; /* asyncio's wait calls f.exception() to decide: the error was read */
+    }
     if (satisfied(w))
         cw_future_resolve(w->wakeup, NULL, NULL);
 }
@@ -249,6 +279,21 @@ static void wait_timed_out(cw_future *timer, void *arg)
         cw_future_resolve(w->wakeup, NULL, NULL);
 }
 
+/* Stop watching: the waiter lives on the calling task's stack, so nothing may point to it after
+ * cw_wait() returns, nor after cw_run() abandons the task inside cw_wait(). */
+static void wait_stop(void *arg)
+{
+    waiter *w = arg;
+    for (int i = 0; i < w->n; i++)
+        cw_future_remove_done(w->futures[i], wait_child_done, w);
+    if (w->timer) {
+        cw_future_remove_done(w->timer, wait_timed_out, w);
+        cw_future_cancel(w->timer);
+        cw_future_release(w->timer);
+    }
+    cw_future_release(w->wakeup);
+}
+
 int cw_wait(cw_future **futures, int n, cw_return_when when, uint64_t timeout_ms, cw_wait_sets *sets)
 {
     if (sets)
@@ -257,26 +302,26 @@ int cw_wait(cw_future **futures, int n, cw_return_when when, uint64_t timeout_ms
         return CW_EINVAL; /* asyncio.wait() of an empty set is an error too */
     if (!cw_current_task())
         return CW_ENOTASK;
-    waiter w = { when, n, 0, false, cw_future_new() };
-    cw_future *timer = timeout_ms ? cw_timer_future(timeout_ms) : NULL;
-    if (!w.wakeup || (timeout_ms && !timer)) {
+    bool deadline = timeout_ms != CW_NO_TIMEOUT; /* 0 too: look once, on the next loop step */
+    waiter w = { when, futures, n, 0, false, cw_future_new(), deadline ? cw_timer_future(timeout_ms) : NULL };
+    if (!w.wakeup || (deadline && !w.timer)) {
         cw_future_release(w.wakeup);
-        cw_future_release(timer);
+        cw_future_release(w.timer);
         return CW_ENOMEM;
     }
-    for (int i = 0; i < n; i++) /* futures already done call back at once */
-        cw_future_on_done(futures[i], wait_child_done, &w);
-    if (timer)
-        cw_future_on_done(timer, wait_timed_out, &w);
-    int rc = cw_await(w.wakeup);
-    for (int i = 0; i < n; i++)
-        cw_future_remove_done(futures[i], wait_child_done, &w);
-    if (timer) {
-        cw_future_remove_done(timer, wait_timed_out, &w);
-        cw_future_cancel(timer);
-        cw_future_release(timer);
+    bool watching = true; /* futures already done call back too, on a later step */
+    for (int i = 0; watching && i < n; i++)
+        watching = cw_future_on_done(futures[i], wait_child_done, &w) == 0;
+    if (watching && w.timer)
+        watching = cw_future_on_done(w.timer, wait_timed_out, &w) == 0;
+    if (!watching) { /* out of memory: removing what was never added is harmless */
+        wait_stop(&w);
+        return CW_ENOMEM;
     }
-    cw_future_release(w.wakeup);
+    cw__task_on_abandon(wait_stop, &w);
+    int rc = cw_await(w.wakeup);
+    cw__task_on_abandon(NULL, NULL);
+    wait_stop(&w);
     if (rc == CW_ECANCELLED)
         return rc;
 

@@ -25,6 +25,7 @@ static const struct {
     { CW_ENOMEM, "CW_ENOMEM", "out of memory" },
     { CW_EFAILED, "CW_EFAILED", "task failed" },
     { CW_EMFILE, "CW_EMFILE", "too many open files in this process" },
+    { CW_ELIMIT, "CW_ELIMIT", "a limit of the process or the kernel was reached" },
 };
 
 static int find(int code)

@@ -5,34 +5,62 @@
  * built by finishing futures and reacting to them in done callbacks.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "internal.h"
+
+struct cw__late_callback {
+    cw__soon soon;
+    cw_callback callback;
+    cw_future *future;             /* a reference, until the callback has run */
+    cw__late_callback *next, *prev; /* the future's list, so that cw_future_remove_done() finds it */
+};
+
+static void run_callbacks(cw__soon *soon);
 
 cw_future *cw_future_new(void)
 {
     cw_future *f = calloc(1, sizeof *f);
-    if (f)
+    if (f) {
         f->refs = 1;
+        f->soon.run = run_callbacks;
+    }
     return f;
 }
 
-/* Every way of finishing ends here: set the state, then run the callbacks in order. */
-static void finish(cw_future *f, cw_state state)
+/* Run a finished future's callbacks in the order they were added. Removing one meanwhile only
+ * blanks its entry, and callbacks added meanwhile are scheduled on their own, so the array
+ * stays put while we walk it. */
+static void run_callbacks(cw__soon *soon)
 {
-    f->state = state;
-    f->cancel = NULL; /* nothing left to cancel */
-    cw_future_retain(f); /* a callback may release the last outside reference */
+    cw_future *f = (cw_future *)((char *)soon - offsetof(cw_future, soon));
     for (int i = 0; i < f->n_callbacks; i++) {
         cw_callback cb = f->callbacks[i];
-        f->callbacks[i].fn = NULL; /* run once, even if a callback re-enters */
+        f->callbacks[i].fn = NULL; /* run once */
         if (cb.fn)
             cb.fn(f, cb.arg);
     }
     free(f->callbacks);
     f->callbacks = NULL;
     f->n_callbacks = f->cap_callbacks = 0;
-    cw_future_release(f);
+    cw_future_release(f); /* the reference finish() took */
+}
+
+/* Every way of finishing ends here: set the state, then schedule the callbacks, as asyncio does
+ * (each done callback through loop.call_soon). Code that finishes a future therefore never
+ * runs someone else's callback in the middle of itself: no re-entrancy. Without a loop
+ * (outside cw_run()) there is nothing to schedule on, and the callbacks run at once. */
+static void finish(cw_future *f, cw_state state)
+{
+    f->state = state;
+    f->cancel = NULL; /* nothing left to cancel */
+    if (f->n_callbacks == 0)
+        return;
+    cw_future_retain(f); /* a callback may release the last outside reference */
+    if (!cw__call_soon(&f->soon))
+        run_callbacks(&f->soon);
 }
 
 int cw_future_resolve(cw_future *f, void *result, cw_free_fn free_result)
@@ -57,6 +85,8 @@ int cw_future_fail(cw_future *f, int code, const char *fmt, ...)
     if (f->state != CW_PENDING)
         return CW_EDONE;
     f->error = code;
+    free(f->message); /* a task's pending cancellation message, now moot */
+    f->message = NULL;
     if (fmt) {
         va_list ap;
         va_start(ap, fmt);
@@ -78,14 +108,27 @@ void cw_future_set_cancelled(cw_future *f)
 
 int cw_future_cancel(cw_future *f)
 {
+    return cw_future_cancel_msg(f, NULL);
+}
+
+int cw_future_cancel_msg(cw_future *f, const char *msg)
+{
     if (!f)
         return CW_EINVAL;
     if (f->state != CW_PENDING)
         return CW_EDONE;
-    if (f->cancel)
-        return f->cancel(f);
-    cw_future_set_cancelled(f);
-    return 0;
+    if (msg && !f->message) /* a request still pending keeps its first message, as in asyncio */
+        f->message = strdup(msg);
+    if (!f->cancel) {
+        cw_future_set_cancelled(f);
+        return 0;
+    }
+    /* The hook finishes the future, whose callbacks may release its last reference while
+     * the hook still reads its own state (a gather cancelling its children one by one). */
+    cw_future_retain(f);
+    int rc = f->cancel(f);
+    cw_future_release(f);
+    return rc;
 }
 
 bool cw_future_done(const cw_future *f)
@@ -100,7 +143,9 @@ cw_state cw_future_state(const cw_future *f)
 
 void *cw_future_result(const cw_future *f)
 {
-    return f && f->state == CW_RESOLVED ? f->result : NULL;
+    if (!f || f->state == CW_PENDING || f->state == CW_FAILED)
+        return NULL;
+    return f->result; /* a cancelled task keeps what its function returned, for its owner to free */
 }
 
 int cw_future_error(const cw_future *f)
@@ -120,19 +165,47 @@ const char *cw_future_message(const cw_future *f)
     switch (f->state) {
     case CW_PENDING: return "pending";
     case CW_RESOLVED: return "ok";
-    case CW_CANCELLED: return "cancelled";
+    case CW_CANCELLED: return f->message ? f->message : "cancelled";
     case CW_FAILED: break;
     }
     ((cw_future *)f)->observed = true;
     return f->message ? f->message : cw_strerror(f->error);
 }
 
+static void run_late_callback(cw__soon *soon)
+{
+    cw__late_callback *late = (cw__late_callback *)soon;
+    cw_future *f = late->future;
+    if (late->prev)
+        late->prev->next = late->next;
+    else
+        f->late = late->next;
+    if (late->next)
+        late->next->prev = late->prev;
+    if (late->callback.fn)
+        late->callback.fn(f, late->callback.arg);
+    free(late);
+    cw_future_release(f);
+}
+
 int cw_future_on_done(cw_future *f, cw_done_fn fn, void *arg)
 {
     if (!f || !fn)
         return CW_EINVAL;
-    if (f->state != CW_PENDING) {
-        fn(f, arg);
+    if (f->state != CW_PENDING) { /* asyncio: add_done_callback on a done future schedules it */
+        cw__late_callback *late = malloc(sizeof *late);
+        if (!late)
+            return CW_ENOMEM;
+        *late = (cw__late_callback){ { NULL, run_late_callback }, { fn, arg }, cw_future_retain(f), f->late, NULL };
+        if (!cw__call_soon(&late->soon)) {
+            free(late);
+            cw_future_release(f);
+            fn(f, arg); /* no loop: at once */
+            return 0;
+        }
+        if (f->late)
+            f->late->prev = late;
+        f->late = late;
         return 0;
     }
     if (f->n_callbacks == f->cap_callbacks) {
@@ -152,8 +225,19 @@ int cw_future_remove_done(cw_future *f, cw_done_fn fn, void *arg)
     if (!f)
         return CW_EINVAL;
     for (int i = 0; i < f->n_callbacks; i++) {
-        if (f->callbacks[i].fn == fn && f->callbacks[i].arg == arg) {
-            f->callbacks[i].fn = NULL;
+        if (f->callbacks[i].fn != fn || f->callbacks[i].arg != arg)
+            continue;
+        if (f->state != CW_PENDING) {
+            f->callbacks[i].fn = NULL; /* scheduled or running: leave the indexes alone */
+        } else { /* close the gap, so that adding and removing in a loop (cw_wait) stays O(1) in space */
+            memmove(&f->callbacks[i], &f->callbacks[i + 1], (f->n_callbacks - i - 1) * sizeof *f->callbacks);
+            f->n_callbacks--;
+        }
+        return 0;
+    }
+    for (cw__late_callback *late = f->late; late; late = late->next) {
+        if (late->callback.fn == fn && late->callback.arg == arg) {
+            late->callback.fn = NULL; /* still scheduled: it will do nothing */
             return 0;
         }
     }

@@ -14,9 +14,14 @@
  * Between two requests libcurl says CURL_POLL_REMOVE while the connection
  * waits in the pool; closing the poll there and making a new one for the next
  * request would cost six system calls per request (a third of the time on
- * loopback), so the poll just stays, unwanted, until the next request wants
- * it again. Sockets libcurl opens by other means (its resolver's) have their
- * poll closed at CURL_POLL_REMOVE, the usual way.
+ * loopback), so the poll is only stopped there, and started again when the
+ * next request wants it (one epoll_ctl each). Stopped, it no longer keeps the
+ * loop alive, so an idle pool never hides a deadlock. Stopping at
+ * CURL_POLL_REMOVE is also what keeps libuv safe: libcurl 7.88 closes a socket
+ * that is still connecting (a request cancelled then) without calling
+ * close_socket, and says CURL_POLL_REMOVE only after the close; a poll still
+ * running there makes libuv abort on EBADF. Sockets libcurl opens by other
+ * means (its resolver's) have their poll closed at CURL_POLL_REMOVE.
  *
  * On top of that sit the parts aiohttp adds: the pool limit (a request waits
  * in the session's own queue until a connection slot is free) and the
@@ -25,6 +30,7 @@
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -66,11 +72,13 @@ typedef struct request {
     uint64_t armed_for;                           /* the deadline the timer is set for */
     bool connected;
     bool too_big;
+    int socket_failure; /* a socket of this request could not be watched: the error to end it with */
     int socket_errno; /* why socket() failed, which libcurl reports only as "couldn't connect" */
     buffer response_body, response_headers;
     int span;
     char error[CURL_ERROR_SIZE];
     struct request *prev, *next; /* in the session's queue or its active list */
+    struct request *next_failing; /* in the session's list of requests to fail after socket_action */
 } request;
 
 typedef struct socket_watch {
@@ -78,8 +86,7 @@ typedef struct socket_watch {
     curl_socket_t fd;
     cw_session *session;
     bool connection; /* opened by open_socket: lives until close_socket */
-    bool wanted;     /* libcurl wants events (false while the connection waits in the pool) */
-    int events;      /* what the poll watches for */
+    int events;      /* what libcurl asked for and the poll watches (0: stopped, e.g. idle in the pool) */
 } socket_watch;
 
 typedef struct host_count {
@@ -99,15 +106,22 @@ struct cw_session {
     int n_hosts;
     CURL *spare[SPARE_EASY_HANDLES];
     int n_spare;
-    socket_watch **watch_of_fd; /* the watch of each socket, indexed by descriptor */
-    int n_fds;
+    request *failing;  /* requests whose socket could not be watched, to end once libcurl returns */
     int open_handles;  /* libuv handles whose close callback has not run yet */
+    bool starting;     /* inside start_queued (which ending a request calls again) */
     bool closing;
     cw_future *closed; /* resolved when the last handle is closed */
     cw_session *prev, *next;
 };
 
 static _Thread_local cw_session *open_sessions;
+
+/* The watch of each socket, indexed by descriptor, shared by every session on this thread's loop.
+ * A socket libcurl closed without close_socket leaves its (stopped) watch here; whichever session
+ * gets that descriptor number next finds it and closes it before polling the new socket, because
+ * closing a poll also removes its descriptor number from the loop's epoll set. */
+static _Thread_local socket_watch **watch_of_fd;
+static _Thread_local int n_fds, n_watches;
 
 /* ---- small helpers --------------------------------------------------------------------- */
 
@@ -280,6 +294,7 @@ static void request_end(request *r, int code, const char *fmt, ...)
     unlink_request(r);
     cw_response *resp = NULL;
     if (was_active) {
+        /* Fails only for a handle libcurl does not hold (its add failed): then there is nothing to remove. */
         curl_multi_remove_handle(s->multi, r->easy);
         s->n_active--;
         count_host(s, r, -1);
@@ -299,6 +314,8 @@ static void request_end(request *r, int code, const char *fmt, ...)
         cw_future_resolve(f, resp, response_free);
     } else if (code == CW_ECANCELLED) {
         cw_future_set_cancelled(f);
+    } else if (!fmt) { /* a response that could not be taken (out of memory) has no words of its own */
+        cw_future_fail(f, code, "%s: %s %s", cw_strerror(code), r->method, r->url ? r->url : "");
     } else {
         char message[CURL_ERROR_SIZE + 512];
         va_list ap;
@@ -327,15 +344,40 @@ static int error_from_curl(request *r, CURLcode c)
     }
 }
 
+/* A request whose socket could not be watched: open_socket refused it, or socket_changed could not poll it. */
+static void end_unwatched(request *r)
+{
+    request_end(r, r->socket_failure, "%s: %s %s (its socket could not be watched: %s)", cw_strerror(r->socket_failure),
+                r->method, r->url, r->socket_failure == CW_ENOMEM ? "out of memory" : "libuv refused the descriptor");
+}
+
 static void transfer_done(request *r, CURLcode result)
 {
     if (result == CURLE_OK) {
         request_end(r, 0, NULL);
         return;
     }
+    if (r->socket_failure) {
+        end_unwatched(r);
+        return;
+    }
     if (r->socket_errno == EMFILE || r->socket_errno == ENFILE) {
         request_end(r, CW_EMFILE, "%s: %s %s (no file descriptor left for a socket: raise the limit with "
                     "ulimit -n, or lower the session's limit)", cw_strerror(CW_EMFILE), r->method, r->url);
+        return;
+    }
+    /* Two libcurl codes say something else when they come with a response: the scheme was checked before
+     * sending, so "unsupported protocol" with no HTTP header received means the reply is not HTTP; and
+     * "out of memory" while the headers come in is, in practice, a header line over libcurl's 100 KB. */
+    bool no_header = r->response_headers.len == 0, no_body = r->response_body.len == 0;
+    if (result == CURLE_UNSUPPORTED_PROTOCOL && no_header) {
+        request_end(r, CW_EHTTP, "%s: %s %s (the reply is not HTTP: %s)", cw_strerror(CW_EHTTP), r->method, r->url,
+                    r->error[0] ? r->error : curl_easy_strerror(result));
+        return;
+    }
+    if (result == CURLE_OUT_OF_MEMORY && r->connected && no_body) {
+        request_end(r, CW_EHTTP, "%s: %s %s (a response header line is longer than libcurl's limit of 100 KB, "
+                    "or no memory was left for it)", cw_strerror(CW_EHTTP), r->method, r->url);
         return;
     }
     int code = error_from_curl(r, result);
@@ -363,21 +405,39 @@ static void read_finished(cw_session *s)
 
 /* ---- the libcurl <-> libuv glue ---------------------------------------------------------- */
 
+/* Ask libcurl to act on a socket (or on its timer, with CURL_SOCKET_TIMEOUT), then do what it could
+ * not do from inside: end the requests whose socket could not be watched, and every finished one. */
+static void socket_action(cw_session *s, curl_socket_t fd, int flags)
+{
+    int running;
+    CURLMcode mc = curl_multi_socket_action(s->multi, fd, flags, &running);
+    while (s->failing) {
+        request *r = s->failing;
+        s->failing = r->next_failing;
+        r->next_failing = NULL;
+        if (r->phase == ACTIVE)
+            end_unwatched(r);
+    }
+    /* CURLM_BAD_SOCKET: an event on a socket libcurl has just let go of, nothing to do. Anything
+     * else means libcurl can no longer drive its transfers: end them all rather than leave them hanging. */
+    if (mc != CURLM_OK && mc != CURLM_BAD_SOCKET && s->multi) {
+        while (s->active)
+            request_end(s->active, CW_EHTTP, "%s: %s %s (libcurl: %s)", cw_strerror(CW_EHTTP), s->active->method,
+                        s->active->url, curl_multi_strerror(mc));
+    }
+    if (s->multi)
+        read_finished(s);
+}
+
 static void socket_ready(uv_poll_t *poll, int status, int events)
 {
     socket_watch *w = poll->data;
-    if (!w->wanted) { /* an idle pooled connection stirred (the server closed it): libcurl will see */
-        uv_poll_stop(poll);
-        return;
-    }
-    int flags = 0;
-    if (status < 0)
-        flags = CURL_CSELECT_ERR; /* e.g. UV_EBADF: let libcurl find out what went wrong */
+    int flags;
+    if (status < 0) /* e.g. UV_EBADF after a reset: libcurl must read the socket to see the error and retry */
+        flags = CURL_CSELECT_ERR | CURL_CSELECT_IN | CURL_CSELECT_OUT;
     else
         flags = (events & UV_READABLE ? CURL_CSELECT_IN : 0) | (events & UV_WRITABLE ? CURL_CSELECT_OUT : 0);
-    int running;
-    curl_multi_socket_action(w->session->multi, w->fd, flags, &running);
-    read_finished(w->session);
+    socket_action(w->session, w->fd, flags);
 }
 
 static void session_handle_gone(cw_session *s);
@@ -387,88 +447,116 @@ static void watch_closed(uv_handle_t *h)
     socket_watch *w = h->data;
     session_handle_gone(w->session);
     free(w);
+    if (--n_watches == 0) {
+        free(watch_of_fd);
+        watch_of_fd = NULL;
+        n_fds = 0;
+    }
 }
 
-static socket_watch *watch_of(cw_session *s, curl_socket_t fd)
+static socket_watch *watch_of(curl_socket_t fd)
 {
-    return fd >= 0 && fd < s->n_fds ? s->watch_of_fd[fd] : NULL;
+    return fd >= 0 && fd < n_fds ? watch_of_fd[fd] : NULL;
 }
 
 static void watch_close(socket_watch *w)
 {
-    w->session->watch_of_fd[w->fd] = NULL;
-    uv_poll_stop(&w->poll); /* before the descriptor is closed */
-    uv_close((uv_handle_t *)&w->poll, watch_closed);
+    watch_of_fd[w->fd] = NULL;
+    uv_close((uv_handle_t *)&w->poll, watch_closed); /* stops the poll first */
 }
 
-static socket_watch *watch_new(cw_session *s, curl_socket_t fd, bool connection)
+/* Watch what libcurl asked for, or stop watching (events 0). A started poll keeps the loop alive,
+ * a stopped one does not. */
+static int watch_events(socket_watch *w, int events)
 {
-    if (fd >= s->n_fds) {
-        int n = s->n_fds ? s->n_fds : 64;
+    if (events == w->events)
+        return 0;
+    w->events = events;
+    return events ? uv_poll_start(&w->poll, events, socket_ready) : uv_poll_stop(&w->poll);
+}
+
+static int watch_new(cw_session *s, curl_socket_t fd, bool connection, socket_watch **out)
+{
+    if (fd >= n_fds) {
+        int n = n_fds ? n_fds : 64;
         while (n <= fd)
             n *= 2;
-        socket_watch **grown = realloc(s->watch_of_fd, n * sizeof *grown);
+        socket_watch **grown = realloc(watch_of_fd, n * sizeof *grown);
         if (!grown)
-            return NULL;
-        memset(grown + s->n_fds, 0, (n - s->n_fds) * sizeof *grown);
-        s->watch_of_fd = grown;
-        s->n_fds = n;
+            return UV_ENOMEM;
+        memset(grown + n_fds, 0, (n - n_fds) * sizeof *grown);
+        watch_of_fd = grown;
+        n_fds = n;
     }
-    /* A watch already here belongs to a descriptor libcurl closed without telling us (its
-     * resolver's) whose number has come back: replace it, and keep what libcurl asked of it. */
-    socket_watch *stale = s->watch_of_fd[fd];
-    bool wanted = stale && stale->wanted;
-    int events = stale ? stale->events : 0;
+    /* A watch already here belongs to a descriptor libcurl closed without close_socket whose
+     * number has come back. Close it first; when it was this session's, libcurl may still count
+     * on what it asked of it, so the new watch keeps that. */
+    socket_watch *stale = watch_of_fd[fd];
+    int events = stale && stale->session == s ? stale->events : 0;
     if (stale)
         watch_close(stale);
     socket_watch *w = calloc(1, sizeof *w);
-    if (!w || uv_poll_init_socket(s->loop, &w->poll, fd) < 0) {
+    if (!w)
+        return UV_ENOMEM;
+    int rc = uv_poll_init_socket(s->loop, &w->poll, fd);
+    if (rc < 0) {
         free(w);
-        return NULL;
+        return rc;
     }
     w->fd = fd;
     w->session = s;
     w->connection = connection;
     w->poll.data = w;
-    s->watch_of_fd[fd] = w;
+    watch_of_fd[fd] = w;
+    n_watches++;
     s->open_handles++;
-    if (wanted) {
-        w->wanted = true;
-        w->events = events;
-        uv_poll_start(&w->poll, events, socket_ready);
+    *out = w;
+    return watch_events(w, events);
+}
+
+/* A socket libcurl needs cannot be watched: fail its request, never the whole multi handle
+ * (which returning -1 from the socket callback would do). */
+static void fail_request_of(cw_session *s, CURL *easy, int code)
+{
+    request *r = NULL;
+    if (easy)
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&r);
+    if (r && !r->socket_failure) {
+        r->socket_failure = code;
+        r->next_failing = s->failing;
+        s->failing = r;
     }
-    return w;
 }
 
 static int socket_changed(CURL *easy, curl_socket_t fd, int what, void *session, void *socketp)
 {
-    (void)easy, (void)socketp;
+    (void)socketp;
     cw_session *s = session;
-    socket_watch *w = watch_of(s, fd);
+    socket_watch *w = watch_of(fd);
+    if (w && w->session != s) { /* another session's stale watch: this descriptor is ours now */
+        watch_close(w);
+        w = NULL;
+    }
     if (what == CURL_POLL_REMOVE) {
         if (w && w->connection)
-            w->wanted = false; /* back in the pool: keep the poll for the next request */
+            watch_events(w, 0); /* back in the pool, or already closed by libcurl: stop, keep the handle */
         else if (w)
             watch_close(w);
         return 0;
     }
-    if (!w && !(w = watch_new(s, fd, false)))
-        return -1;
-    int events = (what & CURL_POLL_IN ? UV_READABLE : 0) | (what & CURL_POLL_OUT ? UV_WRITABLE : 0);
-    w->wanted = true;
-    if (!uv_is_active((uv_handle_t *)&w->poll) || w->events != events) {
-        w->events = events;
-        uv_poll_start(&w->poll, events, socket_ready);
-    }
+    int rc = 0;
+    if (!w)
+        rc = watch_new(s, fd, false, &w);
+    if (rc == 0)
+        rc = watch_events(w, (what & CURL_POLL_IN ? UV_READABLE : 0) | (what & CURL_POLL_OUT ? UV_WRITABLE : 0));
+    if (rc < 0)
+        fail_request_of(s, easy, rc == UV_ENOMEM ? CW_ENOMEM : CW_EHTTP);
     return 0;
 }
 
 static void timer_fired(uv_timer_t *timer)
 {
-    cw_session *s = timer->data;
-    int running;
-    curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    read_finished(s);
+    socket_action(timer->data, CURL_SOCKET_TIMEOUT, 0);
 }
 
 static int timer_changed(CURLM *multi, long timeout_ms, void *session)
@@ -512,16 +600,24 @@ static curl_socket_t open_socket(void *userdata, curlsocktype purpose, struct cu
     request *r = userdata;
     (void)purpose;
     curl_socket_t fd = socket(address->family, address->socktype, address->protocol);
-    if (fd == CURL_SOCKET_BAD)
+    socket_watch *w;
+    int rc;
+    if (fd == CURL_SOCKET_BAD) {
         r->socket_errno = errno;
-    else
-        watch_new(r->session, fd, true); /* if this fails, socket_changed makes an ordinary watch */
+    } else if ((rc = watch_new(r->session, fd, true, &w)) < 0) { /* libcurl ends the request: "couldn't connect" */
+        r->socket_failure = rc == UV_ENOMEM ? CW_ENOMEM : CW_EHTTP;
+        if (watch_of(fd))
+            watch_close(watch_of(fd));
+        close(fd);
+        fd = CURL_SOCKET_BAD;
+    }
     return fd;
 }
 
 static int close_socket(void *session, curl_socket_t fd)
 {
-    socket_watch *w = watch_of(session, fd);
+    (void)session;
+    socket_watch *w = watch_of(fd);
     if (w)
         watch_close(w);
     return close(fd);
@@ -548,9 +644,10 @@ typedef struct deadline {
     unsigned long ms;
 } deadline;
 
+/* A timeout so long that since + ms would pass the end of the clock (say (unsigned long)-1) never fires. */
 static void consider(deadline *d, bool applies, uint64_t since, unsigned long ms, const char *kind)
 {
-    if (applies && ms && since + ms < d->at)
+    if (applies && ms && ms < UINT64_MAX - since && since + ms < d->at)
         *d = (deadline){ since + ms, kind, ms };
 }
 
@@ -645,17 +742,25 @@ static void start(request *r)
         request_end(r, CW_EHTTP, "%s: %s %s (%s)", cw_strerror(CW_EHTTP), r->method, r->url, curl_multi_strerror(mc));
 }
 
+/* Start queued requests while there is room. A start that fails ends its request, which calls
+ * start_queued again: that inner call does nothing, and this one goes on from the queue's head,
+ * since the request it would have looked at next may have been ended meanwhile. */
 static void start_queued(cw_session *s)
 {
+    if (s->starting)
+        return;
+    s->starting = true;
     request *r = s->queue_head;
     while (r && !s->closing && (s->options.limit == 0 || s->n_active < s->options.limit)) {
-        request *next = r->next;
         if (can_start(s, r)) {
             unlink_request(r);
             start(r);
+            r = s->queue_head;
+        } else {
+            r = r->next;
         }
-        r = next;
     }
+    s->starting = false;
 }
 
 static int cancel_request(cw_future *f)
@@ -709,6 +814,31 @@ static int check_url(const char *url, char *host, size_t size, cw_future **error
     return rc;
 }
 
+/* A method is an HTTP token (RFC 9110: letters, digits and !#$%&'*+-.^_`|~), and no header may hold
+ * a CR or LF: either would let the caller's text end a line and write its own request. */
+static int check_method_and_headers(const cw_request *req, cw_future **error)
+{
+    char why[512];
+    const char *method = req->method ? req->method : "GET";
+    if (!*method || method[strspn(method, "!#$%&'*+-.^_`|~0123456789"
+                                          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")]) {
+        snprintf(why, sizeof why, "the method '%.100s' is not an HTTP method name (letters, digits, no spaces)",
+                 method);
+        *error = failed(CW_EINVAL, why);
+        return -1;
+    }
+    for (int i = 0; req->headers && req->headers[i]; i++) {
+        if (strpbrk(req->headers[i], "\r\n")) {
+            int shown = (int)strcspn(req->headers[i], "\r\n");
+            snprintf(why, sizeof why, "header %d ('%.*s...') holds a CR or LF (one header per string, no line breaks)",
+                     i, shown < 100 ? shown : 100, req->headers[i]);
+            *error = failed(CW_EINVAL, why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 cw_future *cw_session_request(cw_session *s, const cw_request *req)
 {
     char host[300];
@@ -717,7 +847,7 @@ cw_future *cw_session_request(cw_session *s, const cw_request *req)
         return failed(CW_EINVAL, s ? "the request is NULL" : "the session is NULL");
     if (s->closing)
         return failed(CW_EINVAL, "the session is closed");
-    if (check_url(req->url, host, sizeof host, &error) < 0)
+    if (check_url(req->url, host, sizeof host, &error) < 0 || check_method_and_headers(req, &error) < 0)
         return error;
 
     request *r = calloc(1, sizeof *r);
@@ -739,8 +869,14 @@ cw_future *cw_session_request(cw_session *s, const cw_request *req)
         r->body_len = req->body_len;
     }
     r->headers = curl_slist_append(NULL, "Expect:"); /* no 1-second wait for "100 Continue" */
-    for (int i = 0; req->headers && req->headers[i]; i++)
-        r->headers = curl_slist_append(r->headers, req->headers[i]);
+    for (int i = 0; r->headers && req->headers && req->headers[i]; i++) {
+        struct curl_slist *more = curl_slist_append(r->headers, req->headers[i]);
+        if (!more)
+            curl_slist_free_all(r->headers);
+        r->headers = more;
+    }
+    if (!r->headers)
+        goto out_of_memory;
     r->timeouts = req->timeouts ? *req->timeouts : s->options.timeouts;
     f->impl = r;
     f->cancel = cancel_request;
@@ -751,7 +887,7 @@ cw_future *cw_session_request(cw_session *s, const cw_request *req)
     snprintf(label, sizeof label, "%s %s", r->method, path ? path : r->url);
     r->span = cw_timeline_begin(CW_SPAN_REQUEST, label);
 
-    uv_timer_init(s->loop, &r->deadline);
+    uv_timer_init(s->loop, &r->deadline); /* cannot fail: it only fills in the handle */
     r->deadline.data = r;
     r->queued_at = fresh_now(s);
     r->phase = QUEUED;
@@ -809,20 +945,48 @@ cw_session_options cw_session_options_default(void)
     return (cw_session_options){
         .limit = 100,
         .limit_per_host = 0,
-        .timeouts = { .total_ms = CW_DEFAULT_TOTAL_MS },
+        .timeouts = { .total_ms = CW_DEFAULT_TOTAL_MS, .sock_connect_ms = CW_DEFAULT_SOCK_CONNECT_MS },
         .max_body = 64u << 20,
     };
+}
+
+long cw_raise_open_file_limit(void)
+{
+    struct rlimit files;
+    if (getrlimit(RLIMIT_NOFILE, &files) != 0)
+        return -1;
+    if (files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &files) != 0 && getrlimit(RLIMIT_NOFILE, &files) != 0)
+            return -1;
+    }
+    return files.rlim_cur > (rlim_t)LONG_MAX ? LONG_MAX : (long)files.rlim_cur;
 }
 
 static void global_init(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    /* Every connection is a file descriptor: allow as many as the system lets this process have. */
-    struct rlimit files;
-    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
-        files.rlim_cur = files.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &files);
-    }
+    cw_raise_open_file_limit(); /* every connection is a file descriptor */
+}
+
+static CURLMcode configure_multi(cw_session *s)
+{
+    CURLM *m = s->multi;
+    long limit = s->options.limit;
+    CURLMcode mc = curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, socket_changed);
+    if (mc == CURLM_OK)
+        mc = curl_multi_setopt(m, CURLMOPT_SOCKETDATA, s);
+    if (mc == CURLM_OK)
+        mc = curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, timer_changed);
+    if (mc == CURLM_OK)
+        mc = curl_multi_setopt(m, CURLMOPT_TIMERDATA, s);
+    if (mc == CURLM_OK)
+        mc = curl_multi_setopt(m, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
+    if (mc == CURLM_OK && limit > 0) /* our queue keeps transfers within the limit; libcurl's cache matches it */
+        mc = curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, limit);
+    if (mc == CURLM_OK && limit > 0)
+        mc = curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, limit);
+    return mc;
 }
 
 int cw_session_open(cw_session **out, const cw_session_options *options)
@@ -844,16 +1008,13 @@ int cw_session_open(cw_session **out, const cw_session_options *options)
     }
     s->options = o;
     s->loop = cw_loop();
-    curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, socket_changed);
-    curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
-    curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, timer_changed);
-    curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
-    curl_multi_setopt(s->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
-    if (o.limit > 0) { /* our queue keeps transfers within the limit; libcurl's cache matches it */
-        curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)o.limit);
-        curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)o.limit);
+    CURLMcode mc = configure_multi(s);
+    if (mc != CURLM_OK) {
+        curl_multi_cleanup(s->multi);
+        free(s);
+        return mc == CURLM_OUT_OF_MEMORY ? CW_ENOMEM : CW_EHTTP;
     }
-    uv_timer_init(s->loop, &s->timer);
+    uv_timer_init(s->loop, &s->timer); /* cannot fail: it only fills in the handle */
     s->timer.data = s;
     s->open_handles = 1;
     s->next = open_sessions;
@@ -872,7 +1033,6 @@ static void session_handle_gone(cw_session *s)
         cw_future_resolve(s->closed, NULL, NULL);
     cw_future_release(s->closed);
     free(s->hosts);
-    free(s->watch_of_fd);
     free(s);
 }
 
@@ -897,11 +1057,11 @@ static void session_shut(cw_session *s)
         request_end(s->active, CW_ECANCELLED, NULL);
     while (s->n_spare > 0)
         curl_easy_cleanup(s->spare[--s->n_spare]);
-    curl_multi_cleanup(s->multi); /* calls socket_changed(REMOVE) for each pooled connection */
+    curl_multi_cleanup(s->multi); /* closes each pooled connection; fails only for a bad handle */
     s->multi = NULL;
-    for (int fd = 0; fd < s->n_fds; fd++) /* any socket libcurl did not report closed */
-        if (s->watch_of_fd[fd])
-            watch_close(s->watch_of_fd[fd]);
+    for (int fd = 0; fd < n_fds; fd++) /* any socket libcurl did not report closed */
+        if (watch_of_fd[fd] && watch_of_fd[fd]->session == s)
+            watch_close(watch_of_fd[fd]);
     uv_close((uv_handle_t *)&s->timer, timer_closed);
 }
 

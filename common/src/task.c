@@ -1,28 +1,25 @@
 /*
  * task.c -- the event loop and stackful tasks: run, spawn, await, sleep, cancel.
  *
- * Each task runs on its own stack. cw_await() on a pending future adds a done
- * callback that puts the task back on the ready queue, then switches to the
- * loop (swapcontext). The loop runs ready tasks from an idle handle, which
- * also keeps libuv from blocking while any task is ready. So a task only ever
- * runs from the loop's own stack, one at a time, and every switch is visible
- * here: switch_to_task() and switch_to_loop().
+ * Each task runs on its own stack (stack.c: carved from slabs, reused).
+ * cw_await() on a pending future adds a done callback that puts the task back
+ * on the ready queue, then switches to the loop (context.c: a few instructions,
+ * no system call). The loop runs ready tasks from an idle handle, which also
+ * keeps libuv from blocking while any task is ready. So a task only ever runs
+ * from the loop's own stack, one at a time, and every switch is visible here:
+ * switch_to_task() and switch_to_loop().
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <ucontext.h>
-#include <unistd.h>
 #include <uv.h>
-#include <valgrind/valgrind.h>
+#include "context.h"
 #include "cw_task.h"
 #include "cw_timeline.h"
 #include "internal.h"
-
-#define STACK_SIZE (256 * 1024) /* virtual; only the pages a task touches use memory */
-#define STACK_CACHE 64          /* finished tasks' stacks kept for reuse */
+#include "stack.h"
 
 /* ASan must be told when the stack changes under it, or it reports false errors. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -44,41 +41,35 @@
 #define asan_forget_stack(base, size) ((void)(base), (void)(size))
 #endif
 
-typedef struct stack {
-    char *base;          /* mapping: one guard page, then the stack */
-    size_t size;         /* usable size above the guard page */
-    unsigned valgrind_id;
-} stack;
-
 typedef struct task {
     cw_future *future; /* the task as others see it; we hold a reference until it ends */
     cw_task_fn fn;
     void *arg;
-    ucontext_t context;
-    stack stack;
+    cw__context context;
+    cw__stack stack;
     void *asan_fake_stack;
     cw_future *awaiting;   /* what the task is suspended on, if anything */
+    void (*on_abandon)(void *arg); /* see cw__task_on_abandon() */
+    void *on_abandon_arg;
     bool cancel_requested; /* deliver CW_ECANCELLED at the next await */
     bool was_cancelled;    /* a cancellation was delivered: the task ends cancelled */
     bool started, finished;
     int fail_code;
     char *fail_message;
     int span;
-    struct task *next_ready;
+    cw__soon soon; /* starts or resumes the task, when the loop's queue reaches it */
     struct task *prev, *next; /* every unfinished task, for cw_run()'s cleanup */
 } task;
 
 typedef struct runtime {
     uv_loop_t loop;
     uv_idle_t idle; /* active while some task is ready: runs them, and keeps the loop from blocking */
-    ucontext_t loop_context;
+    cw__context loop_context;
     const void *loop_stack_bottom;
     size_t loop_stack_size;
     task *current;
-    task *ready_head, *ready_tail;
+    cw__soon *queue_head, *queue_tail; /* call_soon's queue: tasks to run, callbacks to call */
     task *tasks; /* unfinished tasks */
-    stack cache[STACK_CACHE];
-    int n_cache;
     int next_task_number;
 } runtime;
 
@@ -99,62 +90,14 @@ cw_future *cw_current_task(void)
     return rt && rt->current ? rt->current->future : NULL;
 }
 
-/* ---- stacks ---------------------------------------------------------------------------- */
-
-static size_t page_size(void)
-{
-    static _Thread_local size_t page; /* per thread, like the runtime: no data race */
-    if (!page)
-        page = (size_t)sysconf(_SC_PAGESIZE);
-    return page;
-}
-
-static char *stack_area(stack *s)
-{
-    return s->base + page_size(); /* above the guard page; used on every switch */
-}
-
-static int stack_get(stack *s)
-{
-    if (rt->n_cache > 0) {
-        *s = rt->cache[--rt->n_cache];
-        asan_forget_stack(stack_area(s), s->size); /* the last task's frames were never unwound */
-        return 0;
-    }
-    size_t page = page_size();
-    char *base = mmap(NULL, STACK_SIZE + page, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (base == MAP_FAILED)
-        return CW_ENOMEM;
-    mprotect(base, page, PROT_NONE); /* an overflow faults here instead of corrupting memory */
-    s->base = base;
-    s->size = STACK_SIZE;
-    s->valgrind_id = VALGRIND_STACK_REGISTER(base + page, base + page + STACK_SIZE);
-    return 0;
-}
-
-static void stack_free(stack *s)
-{
-    VALGRIND_STACK_DEREGISTER(s->valgrind_id);
-    munmap(s->base, s->size + page_size());
-}
-
-static void stack_put(stack *s)
-{
-    if (rt->n_cache < STACK_CACHE)
-        rt->cache[rt->n_cache++] = *s;
-    else
-        stack_free(s);
-}
-
 /* ---- switching ----------------------------------------------------------------------- */
 
 static void switch_to_task(task *t)
 {
     void *fake = NULL;
     rt->current = t;
-    asan_start_switch(&fake, stack_area(&t->stack), t->stack.size);
-    swapcontext(&rt->loop_context, &t->context);
+    asan_start_switch(&fake, t->stack.low, t->stack.size);
+    cw__context_switch(&rt->loop_context, &t->context);
     asan_finish_switch(fake, NULL, NULL);
     rt->current = NULL;
 }
@@ -163,35 +106,65 @@ static void switch_to_loop(task *t)
 {
     /* A finished task passes NULL: its stack is gone for good, and ASan may forget it. */
     asan_start_switch(t->finished ? NULL : &t->asan_fake_stack, rt->loop_stack_bottom, rt->loop_stack_size);
-    swapcontext(&t->context, &rt->loop_context);
+    cw__context_switch(&t->context, &rt->loop_context);
     asan_finish_switch(t->asan_fake_stack, &rt->loop_stack_bottom, &rt->loop_stack_size);
 }
 
-static void run_ready(uv_idle_t *idle);
+static void run_queue(uv_idle_t *idle);
+
+bool cw__call_soon(cw__soon *item)
+{
+    if (!rt)
+        return false;
+    item->next = NULL;
+    if (rt->queue_tail)
+        rt->queue_tail->next = item;
+    else
+        rt->queue_head = item;
+    rt->queue_tail = item;
+    if (!uv_is_active((uv_handle_t *)&rt->idle) && !uv_is_closing((uv_handle_t *)&rt->idle))
+        uv_idle_start(&rt->idle, run_queue);
+    return true;
+}
 
 static void make_ready(task *t)
 {
-    t->next_ready = NULL;
-    if (rt->ready_tail)
-        rt->ready_tail->next_ready = t;
-    else
-        rt->ready_head = t;
-    rt->ready_tail = t;
-    if (!uv_is_active((uv_handle_t *)&rt->idle))
-        uv_idle_start(&rt->idle, run_ready);
+    cw__call_soon(&t->soon);
+}
+
+/* Take an item out of the queue wherever it is (only for a task abandoned by cw_run()). */
+static void unschedule(cw__soon *item)
+{
+    cw__soon *prev = NULL;
+    for (cw__soon *i = rt->queue_head; i; prev = i, i = i->next) {
+        if (i != item)
+            continue;
+        if (prev)
+            prev->next = i->next;
+        else
+            rt->queue_head = i->next;
+        if (rt->queue_tail == i)
+            rt->queue_tail = prev;
+        return;
+    }
 }
 
 static void task_end(task *t, void *result)
 {
-    if (t->fail_code == CW_ECANCELLED) /* passing a cancellation on, like re-raising CancelledError */
-        cw_future_set_cancelled(t->future);
-    else if (t->fail_code)
-        cw_future_fail(t->future, t->fail_code, "%s", t->fail_message ? t->fail_message : cw_strerror(t->fail_code));
-    else if (t->was_cancelled)
-        cw_future_set_cancelled(t->future);
-    else
-        cw_future_resolve(t->future, result, NULL);
-    cw_timeline_end(t->span, t->future->error); /* not cw_future_error(): that counts as reading it */
+    cw_future *f = t->future;
+    /* Passing a cancellation on (cw_fail(CW_ECANCELLED), like re-raising CancelledError), or
+     * returning after one was delivered, unless cw_task_uncancel() took every request back. */
+    if (t->fail_code == CW_ECANCELLED || (!t->fail_code && t->was_cancelled && f->cancel_requests > 0)) {
+        if (!f->message && t->fail_message) /* the message it passed on */
+            f->message = strdup(t->fail_message);
+        f->result = result; /* still the owner's: cw_future_result() returns it, nothing frees it */
+        cw_future_set_cancelled(f);
+    } else if (t->fail_code) {
+        cw_future_fail(f, t->fail_code, "%s", t->fail_message ? t->fail_message : cw_strerror(t->fail_code));
+    } else {
+        cw_future_resolve(f, result, NULL);
+    }
+    cw_timeline_end(t->span, f->error); /* not cw_future_error(): that counts as reading it */
 }
 
 static void task_entry(void)
@@ -217,8 +190,8 @@ static void task_destroy(task *t)
         rt->tasks = t->next;
     if (t->next)
         t->next->prev = t->prev;
-    if (t->stack.base)
-        stack_put(&t->stack);
+    if (t->stack.low)
+        cw__stack_put(&t->stack);
     cw_future_release(t->future);
     free(t->fail_message);
     free(t);
@@ -228,38 +201,48 @@ static void task_destroy(task *t)
 static void task_prepare(task *t)
 {
     t->started = true;
-    if (stack_get(&t->stack) < 0) {
-        t->fail_code = CW_ENOMEM;
+    int rc = cw__stack_get(&t->stack, &t->fail_message); /* the message names a limit that was reached */
+    if (rc < 0) {
+        t->fail_code = rc;
         t->finished = true;
         task_end(t, NULL);
         return;
     }
-    getcontext(&t->context);
-    t->context.uc_stack.ss_sp = stack_area(&t->stack);
-    t->context.uc_stack.ss_size = t->stack.size;
-    t->context.uc_link = NULL;
-    makecontext(&t->context, task_entry, 0);
+    asan_forget_stack(t->stack.low, t->stack.size); /* a reused stack: the last task's frames were never unwound */
+    cw__context_start(&t->context, t->stack.low, t->stack.size, task_entry);
 }
 
-/* Run the tasks that were ready when this turn began; newer ones wait for the next turn. */
-static void run_ready(uv_idle_t *idle)
+/* Start or resume a task until it awaits again or ends. Only from the loop's own stack. */
+static void run_task(task *t)
 {
-    task *last = rt->ready_tail;
+    if (!t->started)
+        task_prepare(t);
+    if (!t->finished)
+        switch_to_task(t);
+    if (t->finished)
+        task_destroy(t);
+}
+
+static void run_scheduled_task(cw__soon *soon)
+{
+    run_task((task *)((char *)soon - offsetof(task, soon)));
+}
+
+/* Run what was queued when this turn began; what those steps queue waits for the next turn
+ * (asyncio's _run_once), so that I/O and timers get their turn in between. */
+static void run_queue(uv_idle_t *idle)
+{
+    cw__soon *last = rt->queue_tail;
     bool was_last = false;
-    while (rt->ready_head && !was_last) {
-        task *t = rt->ready_head;
-        was_last = t == last;
-        rt->ready_head = t->next_ready;
-        if (!rt->ready_head)
-            rt->ready_tail = NULL;
-        if (!t->started)
-            task_prepare(t);
-        if (!t->finished)
-            switch_to_task(t);
-        if (t->finished)
-            task_destroy(t);
+    while (rt->queue_head && !was_last) {
+        cw__soon *item = rt->queue_head;
+        was_last = item == last;
+        rt->queue_head = item->next;
+        if (!rt->queue_head)
+            rt->queue_tail = NULL;
+        item->run(item); /* may free the item */
     }
-    if (!rt->ready_head)
+    if (!rt->queue_head && idle)
         uv_idle_stop(idle);
 }
 
@@ -268,9 +251,10 @@ static void run_ready(uv_idle_t *idle)
 static int cancel_task(cw_future *f)
 {
     task *t = f->impl;
+    f->cancel_requests++;
     t->cancel_requested = true;
     if (t->awaiting) /* asyncio cancels what the task waits on; that wakes the task */
-        cw_future_cancel(t->awaiting);
+        cw_future_cancel_msg(t->awaiting, f->message);
     return 0; /* a task that is ready or running sees the request at its next await */
 }
 
@@ -292,9 +276,11 @@ cw_future *cw_spawn_named(cw_task_fn fn, void *arg, const char *name)
     }
     t->fn = fn;
     t->arg = arg;
+    t->soon.run = run_scheduled_task;
     t->future = f; /* the task's own reference */
     f->impl = t;
     f->cancel = cancel_task;
+    f->is_task = true;
     char label[32];
     snprintf(label, sizeof label, "task %d", ++rt->next_task_number);
     t->span = cw_timeline_begin(CW_SPAN_TASK, name ? name : label);
@@ -306,10 +292,15 @@ cw_future *cw_spawn_named(cw_task_fn fn, void *arg, const char *name)
     return cw_future_retain(f); /* the caller's reference */
 }
 
+/* A task awaiting a future is woken by the future's done callback, which the loop schedules
+ * like any other: the task runs from that step, as asyncio's Task.__wakeup runs __step. */
 static void wake(cw_future *f, void *arg)
 {
     (void)f;
-    make_ready(arg);
+    if (rt->current) /* never: callbacks are scheduled, so they run on the loop's stack */
+        make_ready(arg);
+    else
+        run_task(arg);
 }
 
 /* A cancellation is delivered once, together with cancelling what the task was about to
@@ -419,6 +410,29 @@ int cw_sleep(uint64_t ms)
     return rc;
 }
 
+void cw__task_on_abandon(void (*fn)(void *arg), void *arg)
+{
+    task *t = rt ? rt->current : NULL;
+    if (t) {
+        t->on_abandon = fn;
+        t->on_abandon_arg = arg;
+    }
+}
+
+int cw_task_cancelling(const cw_future *f)
+{
+    return f && f->is_task ? f->cancel_requests : CW_EINVAL;
+}
+
+int cw_task_uncancel(cw_future *f)
+{
+    if (!f || !f->is_task)
+        return CW_EINVAL;
+    if (f->cancel_requests > 0)
+        f->cancel_requests--;
+    return f->cancel_requests;
+}
+
 void *cw_fail(int code, const char *fmt, ...)
 {
     task *t = rt ? rt->current : NULL;
@@ -462,11 +476,23 @@ static void abandon_stuck_tasks(void)
             cw_future_remove_done(t->awaiting, wake, t);
             cw_future_release(t->awaiting);
         }
+        if (t->on_abandon) /* its stack is still there: let the call it is stuck in unhook itself */
+            t->on_abandon(t->on_abandon_arg);
         t->was_cancelled = true;
+        if (t->future->cancel_requests == 0)
+            t->future->cancel_requests = 1; /* it ends cancelled, whatever it took back */
         t->finished = true;
         task_end(t, NULL);
+        unschedule(&t->soon); /* should ending another task have woken it (a walk of the queue: only here) */
         task_destroy(t);
     }
+}
+
+/* Run every scheduled step, until none is left (once no task is left to resume). */
+static void drain_queue(void)
+{
+    while (rt->queue_head)
+        run_queue(NULL);
 }
 
 int cw_run(cw_task_fn main_fn, void *arg, void **result)
@@ -475,12 +501,22 @@ int cw_run(cw_task_fn main_fn, void *arg, void **result)
         return CW_EINVAL; /* cw_run() inside cw_run() would be a second loop on the same thread */
     runtime r;
     memset(&r, 0, sizeof r);
+    if (uv_loop_init(&r.loop) < 0) /* epoll_create1() failed: out of descriptors or memory */
+        return CW_ENOMEM;
     rt = &r;
-    uv_loop_init(&r.loop);
-    uv_idle_init(&r.loop, &r.idle);
+    uv_idle_init(&r.loop, &r.idle); /* cannot fail: it only fills in the handle */
 
     cw_future *main_task = cw_spawn(main_fn, arg);
-    cw_future_on_done(main_task, stop_loop, &r.loop);
+    if (!main_task) {
+        uv_close((uv_handle_t *)&r.idle, NULL);
+        uv_run(&r.loop, UV_RUN_DEFAULT);
+        uv_loop_close(&r.loop);
+        rt = NULL;
+        return CW_ENOMEM;
+    }
+    /* Should this fail (out of memory), the loop stops once every task has ended rather than
+     * when main has: a later stop, not a wrong one. */
+    (void)cw_future_on_done(main_task, stop_loop, &r.loop);
     uv_run(&r.loop, UV_RUN_DEFAULT);
     cw_future_remove_done(main_task, stop_loop, &r.loop);
     bool deadlock = !cw_future_done(main_task);
@@ -491,16 +527,18 @@ int cw_run(cw_task_fn main_fn, void *arg, void **result)
     while (r.tasks && uv_run(&r.loop, UV_RUN_ONCE))
         ;
     abandon_stuck_tasks();
+    drain_queue();
     cw_http_close_leftovers();
+    drain_queue();
     uv_close((uv_handle_t *)&r.idle, NULL);
     uv_run(&r.loop, UV_RUN_DEFAULT);
+    drain_queue();
     if (uv_loop_close(&r.loop) == UV_EBUSY) { /* handles a program opened and never closed */
         uv_walk(&r.loop, close_any, NULL);
         uv_run(&r.loop, UV_RUN_DEFAULT);
         uv_loop_close(&r.loop);
     }
-    for (int i = 0; i < r.n_cache; i++)
-        stack_free(&r.cache[i]);
+    cw__stacks_free_all();
     rt = NULL;
     const char *trace = getenv("CW_TRACE");
     if (trace && *trace && cw_timeline_write_trace(trace) < 0)

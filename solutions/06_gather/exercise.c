@@ -135,8 +135,8 @@ cw_future *gather_by_hand(cw_future **futures, int n, bool return_exceptions)
         return NULL;
     }
     *g = (hand_gather){ cw_future_retain(future), slots, links, n, return_exceptions };
-    /* remaining is n before the first callback is added: a child that has
-     * already finished runs its callback at once, inside cw_future_on_done(). */
+    /* remaining is n before the first callback is added: a child that has already
+     * finished calls back too (on a later loop step, or at once outside cw_run()). */
     for (int i = 0; i < n; i++) {
         links[i] = (child_link){ g, i };
         cw_future_on_done(futures[i], on_child_done, &links[i]);

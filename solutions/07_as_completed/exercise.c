@@ -28,7 +28,7 @@ int fetch_as_completed(cw_session *session, const char *const *urls, int n, uint
     for (int i = 0; i < n; i++)
         requests[i] = cw_session_get(session, urls[i]);
 
-    cw_as_completed *it = cw_as_completed_new(requests, n, timeout_ms);
+    cw_as_completed *it = cw_as_completed_new(requests, n, timeout_ms ? timeout_ms : CW_NO_TIMEOUT);
     int handed_out = 0;
     for (int k = 0; k < n; k++) {
         cw_future *request = NULL;
@@ -105,7 +105,7 @@ int my_as_completed_init(my_as_completed *it, cw_future **futures, int n, uint64
     for (int i = 0; i < n; i++)
         it->futures[i] = cw_future_retain(futures[i]);
     it->n = n;
-    for (int i = 0; i < n; i++) /* a future already finished calls back at once */
+    for (int i = 0; i < n; i++) /* a future already finished calls back too */
         cw_future_on_done(it->futures[i], on_finished, it);
     if (it->deadline)
         cw_future_on_done(it->deadline, on_deadline, it);

@@ -34,7 +34,7 @@ int fetch_and_wait(cw_session *session, const char *const *urls, int n, cw_retur
     if (!requests)
         return CW_ENOMEM;
     cw_wait_sets sets;
-    int rc = cw_wait(requests, n, when, timeout_ms, &sets);
+    int rc = cw_wait(requests, n, when, timeout_ms ? timeout_ms : CW_NO_TIMEOUT, &sets);
     if (rc == 0) {
         for (int k = 0; k < sets.n_done; k++) {
             cw_future *request = sets.done[k];
@@ -73,7 +73,7 @@ int fetch_until_none_pending(cw_session *session, const char *const *urls, int n
     *rounds = 0;
     while (n_pending > 0) {
         cw_wait_sets sets;
-        rc = cw_wait(pending, n_pending, CW_FIRST_COMPLETED, 0, &sets);
+        rc = cw_wait(pending, n_pending, CW_FIRST_COMPLETED, CW_NO_TIMEOUT, &sets);
         if (rc != 0)
             break;
         ++*rounds;
@@ -156,7 +156,7 @@ int my_wait(cw_future **futures, int n, cw_return_when when, uint64_t timeout_ms
         cw_future_release(timer);
         return CW_ENOMEM;
     }
-    for (int i = 0; i < n; i++) /* a future already done calls back at once */
+    for (int i = 0; i < n; i++) /* a future already done calls back too */
         cw_future_on_done(futures[i], on_done, &w);
     if (timer)
         cw_future_on_done(timer, on_timeout, &w);

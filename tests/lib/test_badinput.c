@@ -9,14 +9,19 @@
  * the URL, the scheme or the timeout. Calls made where they make no sense
  * (await or sleep outside a task, cancelling twice or too late, empty sets,
  * negative limits, cw_run() inside cw_run()) must return their documented
- * error. Nothing may crash, hang or leak: make test runs this file under
- * valgrind and the sanitizers as well.
+ * error. Requests that must be refused before anything is sent (an empty
+ * method, a CR or LF in the method or a header: header injection) give
+ * CW_EINVAL and reach no server; replies that are not HTTP, or carry a header
+ * line over libcurl's 100 KB, give CW_EHTTP with words that say so; a timeout
+ * too long for the clock never fires. Nothing may crash, hang or leak: make
+ * test runs this file under valgrind and the sanitizers as well.
  */
 #include "cw.h"
 #include "cw_fixture.h"
 #include "support.h"
 
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -307,6 +312,166 @@ START_TEST(test_session_survives_failures)
 }
 END_TEST
 
+/* ------------------------------------------------------------ requests refused before they are sent */
+
+typedef struct refused {
+    cw_request req;
+    int rc, state;
+    char message[512];
+    long accepted;
+} refused;
+
+static void *send_refused(void *arg)
+{
+    refused *r = arg;
+    cw_session *s;
+    cw_session_open(&s, NULL);
+    cw_fixture_stats_reset(fx);
+    cw_future *f = cw_session_request(s, &r->req);
+    r->rc = cw_await(f);
+    r->state = cw_future_state(f);
+    snprintf(r->message, sizeof r->message, "%s", cw_future_message(f));
+    cw_future_release(f);
+    cw_session_close(s);
+    r->accepted = cw_fixture_stats_get(fx).accepted;
+    return NULL;
+}
+
+static void check_refused(const char *name, const char *method, const char *const *headers, const char *must_name)
+{
+    refused r = { .req = { .method = method, .url = url("/anything"), .headers = headers } };
+    ck_assert_int_eq(cw_run(send_refused, &r, NULL), 0);
+    ck_assert_msg(r.rc == CW_EINVAL, "%s: want CW_EINVAL, got %s (%s)", name, cw_error_name(r.rc), r.message);
+    ck_assert_msg(r.state == CW_FAILED, "%s: the future should end failed, state %d", name, r.state);
+    ck_assert_msg(strstr(r.message, must_name) != NULL, "%s: the message should name '%s': %s", name, must_name,
+                  r.message);
+    ck_assert_msg(r.accepted == 0, "%s: nothing should reach the server, %ld connections accepted", name, r.accepted);
+}
+
+START_TEST(test_empty_method)
+{
+    check_refused("empty method", "", NULL, "method");
+}
+END_TEST
+
+START_TEST(test_header_injection_in_method)
+{
+    check_refused("CR LF in the method", "GET /evil HTTP/1.1\r\nX-Injected: 1\r\n\r\nGET", NULL, "method");
+    check_refused("a space in the method", "GET /evil", NULL, "method");
+}
+END_TEST
+
+START_TEST(test_header_injection_in_header)
+{
+    static const char *const crlf[] = { "X-Ok: 1", "X-Evil: 1\r\nX-Injected: 2", NULL };
+    static const char *const lf[] = { "X-Evil: 1\nX-Injected: 2", NULL };
+    check_refused("CR LF in a header", NULL, crlf, "header 1");
+    check_refused("LF in a header", NULL, lf, "header 0");
+}
+END_TEST
+
+/* A timeout too long for the clock ((unsigned long)-1 ms) is no timeout: the request succeeds. */
+START_TEST(test_absurd_timeouts_never_fire)
+{
+    const unsigned long forever = (unsigned long)-1;
+    const cw_timeouts each[] = { { .total_ms = forever }, { .connect_ms = forever }, { .sock_connect_ms = forever },
+                                 { .sock_read_ms = forever }, { forever, forever, forever, forever } };
+    for (size_t i = 0; i < sizeof each / sizeof each[0]; i++) {
+        refused r = { .req = { .url = url("/delay/100"), .timeouts = &each[i] } };
+        ck_assert_int_eq(cw_run(send_refused, &r, NULL), 0);
+        ck_assert_msg(r.rc == 0, "timeouts #%zu of (unsigned long)-1 ms should never fire, got %s (%s)", i,
+                      cw_error_name(r.rc), r.message);
+    }
+}
+END_TEST
+
+/* ------------------------------------------------------------ replies that are not what HTTP allows */
+
+/** A loopback listener that answers every connection with the same canned bytes, then closes it. */
+typedef struct canned {
+    int listener, port;
+    const char *reply;
+    size_t len;
+    pthread_t thread;
+} canned;
+
+static void *serve_canned(void *arg)
+{
+    canned *c = arg;
+    int fd;
+    while ((fd = accept(c->listener, NULL, NULL)) >= 0) {
+        char buf[4096];
+        ssize_t n = read(fd, buf, sizeof buf); /* the request (small: it fits in one read) */
+        (void)n;
+        for (size_t sent = 0; sent < c->len;) {
+            ssize_t w = write(fd, c->reply + sent, c->len - sent);
+            if (w <= 0)
+                break;
+            sent += (size_t)w;
+        }
+        close(fd);
+    }
+    return NULL;
+}
+
+static void canned_start(canned *c, const char *reply, size_t len)
+{
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t alen = sizeof addr;
+    c->reply = reply;
+    c->len = len;
+    c->listener = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_msg(c->listener >= 0 && bind(c->listener, (struct sockaddr *)&addr, sizeof addr) == 0 &&
+                      listen(c->listener, 8) == 0 && getsockname(c->listener, (struct sockaddr *)&addr, &alen) == 0,
+                  "the canned listener should open");
+    c->port = ntohs(addr.sin_port);
+    ck_assert_int_eq(pthread_create(&c->thread, NULL, serve_canned, c), 0);
+}
+
+static void canned_stop(canned *c)
+{
+    shutdown(c->listener, SHUT_RDWR); /* wakes accept() with an error */
+    pthread_join(c->thread, NULL);
+    close(c->listener);
+}
+
+static void check_canned(const char *name, const char *reply, size_t len, int want, const char *must_name,
+                         const char *must_not_name)
+{
+    canned c;
+    canned_start(&c, reply, len);
+    char target[64];
+    snprintf(target, sizeof target, "http://127.0.0.1:%d/get", c.port);
+    refused r = { .req = { .url = target } };
+    ck_assert_int_eq(cw_run(send_refused, &r, NULL), 0);
+    canned_stop(&c);
+    ck_assert_msg(r.rc == want, "%s: want %s, got %s (%s)", name, cw_error_name(want), cw_error_name(r.rc), r.message);
+    ck_assert_msg(strstr(r.message, must_name) != NULL, "%s: the message should say '%s': %s", name, must_name,
+                  r.message);
+    ck_assert_msg(strstr(r.message, must_not_name) == NULL, "%s: the message should not say '%s': %s", name,
+                  must_not_name, r.message);
+}
+
+START_TEST(test_reply_not_http)
+{
+    static const char ssh[] = "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n";
+    check_canned("an SSH banner", ssh, sizeof ssh - 1, CW_EHTTP, "not HTTP", "scheme");
+}
+END_TEST
+
+START_TEST(test_reply_header_too_long)
+{
+    enum { LINE = 200 * 1024 };
+    static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Huge: ";
+    char *reply = malloc(sizeof head + LINE + 8);
+    memcpy(reply, head, sizeof head - 1);
+    memset(reply + sizeof head - 1, 'a', LINE);
+    memcpy(reply + sizeof head - 1 + LINE, "\r\n\r\n", 4);
+    check_canned("a 200 KB header line", reply, sizeof head - 1 + LINE + 4, CW_EHTTP, "header", "Out of memory");
+    free(reply);
+}
+END_TEST
+
 /* ------------------------------------------------------------ the API used where it makes no sense */
 
 START_TEST(test_outside_any_loop)
@@ -326,7 +491,7 @@ START_TEST(test_outside_any_loop)
     ck_assert_msg(cw_session_close(NULL) == CW_EINVAL, "cw_session_close(NULL) should give CW_EINVAL");
     ck_assert_msg(cw_run(NULL, NULL, NULL) == CW_EINVAL, "cw_run(NULL) should give CW_EINVAL");
 
-    cw_as_completed *it = cw_as_completed_new(&f, 1, 0);
+    cw_as_completed *it = cw_as_completed_new(&f, 1, CW_NO_TIMEOUT);
     ck_assert_msg(it != NULL, "an iterator without a timeout can be made outside cw_run");
     cw_future *out = f;
     ck_assert_msg(cw_as_completed_next(it, &out) == CW_ENOTASK && out == NULL,
@@ -626,6 +791,12 @@ int main(void)
     tcase_add_test(tc, test_body_over_max);
     tcase_add_test(tc, test_body_at_max_is_fine);
     tcase_add_test(tc, test_session_survives_failures);
+    tcase_add_test(tc, test_empty_method);
+    tcase_add_test(tc, test_header_injection_in_method);
+    tcase_add_test(tc, test_header_injection_in_header);
+    tcase_add_test(tc, test_absurd_timeouts_never_fire);
+    tcase_add_test(tc, test_reply_not_http);
+    tcase_add_test(tc, test_reply_header_too_long);
 
     tc = add_case(s, "misuse", 15, server_setup, server_teardown);
     tcase_add_test(tc, test_outside_any_loop);

@@ -9,6 +9,15 @@
  * request) and by cancelling the task that awaits it. Every time the future
  * must end cancelled at once, the server must see its connection closed, and
  * nothing may leak (make test runs this file under valgrind and ASan too).
+ *
+ * Then the same without aiming: a request is cancelled after k turns of the
+ * loop (cw_sleep(0) k times), for k = 0, 1, 2, ... until the request has
+ * finished before the cancel, so that every turn of its life is hit once:
+ * queued, connecting, connected, sending, reading. On loopback that is only
+ * a few turns, so slow routes are swept in steps of a millisecond or two
+ * (cw_sleep(step) k times) to hit the waits too: awaiting the answer, and
+ * between the bytes of a dripping body. Every cancel must leave the process
+ * alive and the session usable.
  */
 #include "cw.h"
 #include "cw_fixture.h"
@@ -306,6 +315,127 @@ START_TEST(test_cancel_reading_body_via_task)
 }
 END_TEST
 
+/* ------------------------------------------------------------ cancelling at every turn of the loop */
+
+enum { MAX_TURNS = 3000 }; /* a backstop: the requests below finish in far fewer turns */
+
+typedef enum sweep_kind { FRESH_CONNECTION, POOLED_CONNECTION, BEHIND_ANOTHER } sweep_kind;
+
+typedef struct sweep {
+    sweep_kind kind;
+    const char *path;
+    int step_ms; /* each turn is cw_sleep(step_ms): 0 for one turn of the loop */
+    /* results */
+    int turns;          /* the first k at which the request had finished before the cancel */
+    int cancelled;      /* how many of the k's cancelled a pending request */
+    int bad_k, bad_state, bad_rc; /* the first k where something went wrong, and what */
+    const char *bad_what;
+} sweep;
+
+/** One k: make the request, turn the loop k times, cancel it, then check the session still serves. */
+static bool sweep_once(sweep *w, int k)
+{
+    cw_session_options o = cw_session_options_default();
+    o.limit = w->kind == BEHIND_ANOTHER ? 1 : 10;
+    o.timeouts = (cw_timeouts){ 0 };
+    cw_session *s;
+    if (cw_session_open(&s, &o) < 0) {
+        w->bad_k = k, w->bad_what = "the session should open";
+        return true;
+    }
+    cw_future *warm = NULL, *blocker = NULL;
+    if (w->kind == POOLED_CONNECTION) { /* the request goes out on a kept-alive connection */
+        warm = cw_session_get(s, url("/get"));
+        cw_await(warm);
+    } else if (w->kind == BEHIND_ANOTHER) {
+        blocker = cw_session_get(s, url("/get")); /* the swept request waits in the queue behind it */
+    }
+    cw_future *req = cw_session_get(s, url(w->path));
+    for (int i = 0; i < k; i++)
+        cw_sleep(w->step_ms);
+    bool done = cw_future_done(req);
+    int rc = cw_future_cancel(req);
+    int state = cw_future_state(req);
+    bool finished = false;
+    if (done) {
+        finished = true; /* the whole life of the request fits in k turns: the sweep is complete */
+        if (state != CW_RESOLVED || rc != CW_EDONE)
+            w->bad_k = k, w->bad_what = "a finished request should stay resolved and the cancel say CW_EDONE",
+            w->bad_state = state, w->bad_rc = rc;
+    } else {
+        w->cancelled++;
+        if (state != CW_CANCELLED || rc != 0)
+            w->bad_k = k, w->bad_what = "a pending request should end cancelled at once", w->bad_state = state,
+            w->bad_rc = rc;
+    }
+    if (blocker && !w->bad_what && (rc = cw_await(blocker)) != 0)
+        w->bad_k = k, w->bad_what = "the request ahead in the queue should still succeed", w->bad_rc = rc;
+    cw_future *after = cw_session_get(s, url("/get"));
+    if (!w->bad_what && (rc = cw_await(after)) != 0)
+        w->bad_k = k, w->bad_what = "the session should still serve a request after the cancel", w->bad_rc = rc;
+    cw_future_release(after);
+    cw_future_release(req);
+    cw_future_release(blocker);
+    cw_future_release(warm);
+    rc = cw_session_close(s);
+    if (!w->bad_what && rc != 0)
+        w->bad_k = k, w->bad_what = "the session should close", w->bad_rc = rc;
+    return finished || w->bad_what;
+}
+
+static void *run_sweep(void *arg)
+{
+    sweep *w = arg;
+    int k = 0;
+    while (k < MAX_TURNS && !sweep_once(w, k))
+        k++;
+    w->turns = k;
+    return NULL;
+}
+
+static void check_sweep(sweep_kind kind, const char *path, int step_ms)
+{
+    sweep w = { .kind = kind, .path = path, .step_ms = step_ms };
+    ck_assert_int_eq(cw_run(run_sweep, &w, NULL), 0);
+    ck_assert_msg(!w.bad_what, "%s, cancelled after %d loop turns: %s (state %d, %s)", path, w.bad_k, w.bad_what,
+                  w.bad_state, cw_error_name(w.bad_rc));
+    ck_assert_msg(w.turns < MAX_TURNS, "%s should finish within %d loop turns", path, MAX_TURNS);
+    ck_assert_msg(w.cancelled >= 1, "%s: at least the first turn should find the request pending", path);
+    ck_assert_msg(wait_open(0, BACKSTOP_MS), "the server should see every connection closed");
+    if (getenv("CW_VERBOSE"))
+        printf("%s: %d turns swept, %d cancels\n", path, w.turns, w.cancelled);
+}
+
+/* The defect this catches: cancelled in the turn its connect starts, libcurl closed the socket
+ * without saying so and a poll left running on it made libuv abort the whole process. */
+START_TEST(test_cancel_at_every_turn_fresh_connection)
+{
+    check_sweep(FRESH_CONNECTION, "/get", 0);
+    check_sweep(FRESH_CONNECTION, "/bytes/4194304", 0); /* a body larger than the socket buffers */
+}
+END_TEST
+
+START_TEST(test_cancel_at_every_turn_pooled_connection)
+{
+    check_sweep(POOLED_CONNECTION, "/get", 0);
+    check_sweep(POOLED_CONNECTION, "/bytes/4194304", 0);
+}
+END_TEST
+
+START_TEST(test_cancel_at_every_turn_queued)
+{
+    check_sweep(BEHIND_ANOTHER, "/get", 0);
+}
+END_TEST
+
+START_TEST(test_cancel_at_every_step_of_slow_answers)
+{
+    check_sweep(FRESH_CONNECTION, "/delay/30", 1);                     /* awaiting the answer */
+    check_sweep(FRESH_CONNECTION, "/drip?bytes=4&duration_ms=40", 2);  /* between the bytes of the body */
+    check_sweep(POOLED_CONNECTION, "/drip?bytes=4&duration_ms=40", 2);
+}
+END_TEST
+
 /* ------------------------------------------------------------ closing a session with everything in flight */
 
 enum { IN_FLIGHT = 8 };
@@ -440,6 +570,12 @@ int main(void)
     tcase_add_test(tc, test_cancel_awaiting_answer_via_task);
     tcase_add_test(tc, test_cancel_reading_body);
     tcase_add_test(tc, test_cancel_reading_body_via_task);
+
+    tc = add_case(s, "every_turn", 120, server_setup, server_teardown);
+    tcase_add_test(tc, test_cancel_at_every_turn_fresh_connection);
+    tcase_add_test(tc, test_cancel_at_every_turn_pooled_connection);
+    tcase_add_test(tc, test_cancel_at_every_turn_queued);
+    tcase_add_test(tc, test_cancel_at_every_step_of_slow_answers);
 
     tc = add_case(s, "close", 20, server_setup, server_teardown);
     tcase_add_test(tc, test_close_session_with_everything_in_flight);

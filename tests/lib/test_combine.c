@@ -10,6 +10,7 @@
 #include "cw.h"
 #include "cw_fixture.h"
 #include "support.h"
+#include "../../common/src/internal.h" /* to look at a future's callback storage */
 
 #include <check.h>
 #include <stdint.h>
@@ -471,6 +472,74 @@ START_TEST(test_gather_plain_futures)
 }
 END_TEST
 
+/* A done callback that drops the only reference to the future it watches. */
+static void release_watched(cw_future *f, void *arg)
+{
+    *(int *)arg += 1;
+    cw_future_error(f); /* read: no "nobody read its error" warning */
+    cw_future_release(f);
+}
+
+/* The gather's own callback frees it while the gather is still finishing (a failing child, then
+ * a cancel). Outside cw_run() callbacks run inline: the library must not read the freed gather
+ * (valgrind and ASan report it when it does). */
+START_TEST(test_gather_freed_by_its_own_callback)
+{
+    int released = 0;
+    cw_future *fs[2] = { cw_future_new(), cw_future_new() };
+    cw_future *g = cw_gather(fs, 2, false);
+    ck_assert_ptr_nonnull(g);
+    ck_assert_int_eq(cw_future_on_done(g, release_watched, &released), 0);
+    ck_assert_int_eq(cw_future_fail(fs[0], CW_EHTTP, "first child failed"), 0);
+    ck_assert_int_eq(released, 1);
+    ck_assert_int_eq(cw_future_resolve(fs[1], NULL, NULL), 0);
+    ck_assert_int_eq(cw_future_error(fs[0]), CW_EHTTP);
+    cw_future_release_all(fs, 2);
+
+    cw_future *gs[2] = { cw_future_new(), cw_future_new() };
+    g = cw_gather(gs, 2, false);
+    ck_assert_int_eq(cw_future_on_done(g, release_watched, &released), 0);
+    ck_assert_int_eq(cw_future_cancel(g), 0); /* cancels both children, then ends cancelled */
+    ck_assert_int_eq(released, 2);
+    ck_assert_int_eq(cw_future_state(gs[0]), CW_CANCELLED);
+    ck_assert_int_eq(cw_future_state(gs[1]), CW_CANCELLED);
+    cw_future_release_all(gs, 2);
+}
+END_TEST
+
+/* A failed gather carries the child's own code and message, unchanged (asyncio raises the child's
+ * own exception), and says which child it was. */
+START_TEST(test_gather_keeps_child_error)
+{
+    cw_future *fs[3] = { cw_future_new(), cw_future_new(), cw_future_new() };
+    cw_future *g = cw_gather(fs, 3, false);
+    ck_assert_ptr_null(cw_gather_failed_child(g));
+    cw_future_resolve(fs[0], NULL, NULL);
+    cw_future_fail(fs[1], CW_ETIMEDOUT, "B was late");
+    cw_future_fail(fs[2], CW_EHTTP, "C broke");
+    ck_assert_int_eq(cw_future_error(g), CW_ETIMEDOUT);
+    ck_assert_str_eq(cw_future_message(g), "B was late");
+    ck_assert_ptr_eq(cw_gather_failed_child(g), fs[1]);
+    ck_assert_ptr_null(cw_gather_failed_child(fs[0])); /* not a gather */
+    ck_assert_ptr_null(cw_gather_failed_child(NULL));
+    cw_future_error(fs[2]);
+    cw_future_release(g);
+
+    cw_future *hs[2] = { cw_future_new(), cw_future_new() };
+    g = cw_gather(hs, 2, false);
+    cw_future_cancel(hs[1]); /* a cancelled child is the gather's error: CW_ECANCELLED */
+    ck_assert_int_eq(cw_future_error(g), CW_ECANCELLED);
+    ck_assert_ptr_eq(cw_gather_failed_child(g), hs[1]);
+    cw_future_release(g);
+    cw_future *r = cw_gather(fs, 3, true); /* return_exceptions: the gather itself never fails */
+    ck_assert_int_eq(cw_future_error(r), 0);
+    ck_assert_ptr_null(cw_gather_failed_child(r));
+    cw_future_release(r);
+    cw_future_release_all(fs, 3);
+    cw_future_release_all(hs, 2);
+}
+END_TEST
+
 /* ------------------------------------------------------------ as_completed */
 
 typedef struct ac_record {
@@ -494,7 +563,7 @@ static void *as_completed_order(void *arg)
     ac_jobs[1] = (job){ .ms = 100, .value = 2 };
     ac_jobs[2] = (job){ .ms = 200, .value = 3, .fail = CW_EHTTP, .message = "third failed" };
     spawn_jobs(ac_jobs, r->tasks, 3);
-    cw_as_completed *it = cw_as_completed_new(r->tasks, 3, 0);
+    cw_as_completed *it = cw_as_completed_new(r->tasks, 3, CW_NO_TIMEOUT);
     for (int i = 0; i < 5; i++) {
         r->rc[i] = cw_as_completed_next(it, &r->out[i]);
         if (r->rc[i] == 0)
@@ -592,7 +661,7 @@ static void *as_completed_retains(void *arg)
     resolver_arg a;
     for (int i = 0; i < 3; i++)
         r->tasks[i] = a.fs[i] = cw_future_new();
-    cw_as_completed *it = cw_as_completed_new(a.fs, 3, 0);
+    cw_as_completed *it = cw_as_completed_new(a.fs, 3, CW_NO_TIMEOUT);
     cw_future_release_all(a.fs, 3); /* only the iterator keeps them alive now */
     cw_future *resolver = cw_spawn(resolve_in_reverse, &a);
     for (int i = 0; i < 4; i++) {
@@ -640,9 +709,9 @@ static void *as_completed_bad(void *arg)
 {
     ac_bad *r = arg;
     cw_future *fs[1] = { cw_future_new() };
-    r->null_futures = cw_as_completed_new(NULL, 1, 0) == NULL;
-    r->negative = cw_as_completed_new(fs, -1, 0) == NULL;
-    cw_as_completed *it = cw_as_completed_new(fs, 1, 0);
+    r->null_futures = cw_as_completed_new(NULL, 1, CW_NO_TIMEOUT) == NULL;
+    r->negative = cw_as_completed_new(fs, -1, CW_NO_TIMEOUT) == NULL;
+    cw_as_completed *it = cw_as_completed_new(fs, 1, CW_NO_TIMEOUT);
     r->next_null = cw_as_completed_next(NULL, NULL);
     /* Cancelling the iterating task ends its next() with CW_ECANCELLED. */
     cw_future *t = cw_spawn(iterate_forever, it);
@@ -703,9 +772,9 @@ static void *wait_for(void *arg, cw_return_when when, uint64_t timeout_ms, int n
     return NULL;
 }
 
-static void *wait_all(void *arg) { return wait_for(arg, CW_ALL_COMPLETED, 0, 2); }
-static void *wait_first_completed(void *arg) { return wait_for(arg, CW_FIRST_COMPLETED, 0, 3); }
-static void *wait_first_exception(void *arg) { return wait_for(arg, CW_FIRST_EXCEPTION, 0, 3); }
+static void *wait_all(void *arg) { return wait_for(arg, CW_ALL_COMPLETED, CW_NO_TIMEOUT, 2); }
+static void *wait_first_completed(void *arg) { return wait_for(arg, CW_FIRST_COMPLETED, CW_NO_TIMEOUT, 3); }
+static void *wait_first_exception(void *arg) { return wait_for(arg, CW_FIRST_EXCEPTION, CW_NO_TIMEOUT, 3); }
 static void *wait_timeout(void *arg) { return wait_for(arg, CW_ALL_COMPLETED, 200, 2); }
 
 static void wait_record_free(wait_record *r, int n)
@@ -811,8 +880,8 @@ static void *wait_empty(void *arg)
 {
     wait_record *r = arg;
     cw_future *none[1] = { NULL };
-    r->empty_rc = cw_wait(none, 0, CW_ALL_COMPLETED, 0, &r->sets);
-    r->null_rc = cw_wait(NULL, 2, CW_ALL_COMPLETED, 0, &r->sets);
+    r->empty_rc = cw_wait(none, 0, CW_ALL_COMPLETED, CW_NO_TIMEOUT, &r->sets);
+    r->null_rc = cw_wait(NULL, 2, CW_ALL_COMPLETED, CW_NO_TIMEOUT, &r->sets);
     return NULL;
 }
 
@@ -838,7 +907,7 @@ static void *wait_loop(void *arg)
     int n = 3;
     while (n > 0 && *rounds < 10) {
         cw_wait_sets sets;
-        if (cw_wait(pending, n, CW_FIRST_COMPLETED, 0, &sets) < 0 || sets.n_done < 1) {
+        if (cw_wait(pending, n, CW_FIRST_COMPLETED, CW_NO_TIMEOUT, &sets) < 0 || sets.n_done < 1) {
             cw_wait_sets_free(&sets);
             break;
         }
@@ -862,6 +931,190 @@ START_TEST(test_wait_first_completed_loop)
 }
 END_TEST
 
+/* The same loop over many futures, one finishing per round. Each round adds a callback to every
+ * pending future and removes it again: the callback storage of a future that stays pending to
+ * the end must not grow with the number of rounds. */
+enum { MANY = 3000 };
+
+typedef struct many_record {
+    int rounds;
+    int last_capacity;
+    double elapsed;
+} many_record;
+
+static void *wait_loop_many(void *arg)
+{
+    many_record *r = arg;
+    cw_future **fs = malloc(MANY * sizeof *fs);
+    cw_future **pending = malloc(MANY * sizeof *pending);
+    for (int i = 0; i < MANY; i++)
+        pending[i] = fs[i] = cw_future_new();
+    int n = MANY, next = 0;
+    double start = now_ms();
+    while (n > 0) {
+        if (next == MANY - 1)
+            r->last_capacity = fs[next]->cap_callbacks; /* pending through every round so far */
+        cw_future_resolve(fs[next++], NULL, NULL); /* one more is done: wait returns at once */
+        cw_wait_sets sets;
+        if (cw_wait(pending, n, CW_FIRST_COMPLETED, CW_NO_TIMEOUT, &sets) < 0)
+            break;
+        r->rounds++;
+        memcpy(pending, sets.pending, sets.n_pending * sizeof *pending);
+        n = sets.n_pending;
+        cw_wait_sets_free(&sets);
+    }
+    r->elapsed = now_ms() - start;
+    cw_future_release_all(fs, MANY);
+    free(fs);
+    free(pending);
+    return NULL;
+}
+
+START_TEST(test_wait_loop_storage_stays_flat)
+{
+    many_record r = { 0 };
+    ck_assert_int_eq(cw_run(wait_loop_many, &r, NULL), 0);
+    ck_assert_int_eq(r.rounds, MANY);
+    ck_assert_msg(r.last_capacity <= 4, "a future that went through %d rounds of wait holds room for %d callbacks",
+                  MANY - 1, r.last_capacity);
+    ck_assert_msg(r.elapsed < backstop(60000), "%d rounds of wait took %.0f ms", MANY, r.elapsed); /* a backstop */
+}
+END_TEST
+
+/* timeout 0 looks once and returns, as asyncio's timeout=0 (timeout=None is CW_NO_TIMEOUT). The
+ * same program on asyncio prints: wait: 1 done 1 pending; nothing done: 0 1; as_completed: [1,
+ * 'timeout']; a future finished by a callback already scheduled: 1 0. */
+typedef struct zero_record {
+    int rc[4];
+    int n_done[4], n_pending[4];
+    int ac_rc[3];
+    bool ac_first_is_a;
+} zero_record;
+
+static void resolve_arg(cw_future *f, void *arg)
+{
+    (void)f;
+    cw_future_resolve(arg, NULL, NULL);
+}
+
+static void *timeout_zero(void *arg)
+{
+    zero_record *r = arg;
+    cw_future *a = cw_future_new(), *b = cw_future_new(), *c = cw_future_new();
+    cw_future_resolve(a, (void *)1, NULL);
+    cw_future *ab[2] = { a, b };
+    cw_wait_sets sets;
+    r->rc[0] = cw_wait(ab, 2, CW_ALL_COMPLETED, 0, &sets);
+    r->n_done[0] = sets.n_done, r->n_pending[0] = sets.n_pending;
+    cw_wait_sets_free(&sets);
+    r->rc[1] = cw_wait(&b, 1, CW_ALL_COMPLETED, 0, &sets);
+    r->n_done[1] = sets.n_done, r->n_pending[1] = sets.n_pending;
+    cw_wait_sets_free(&sets);
+    cw_as_completed *it = cw_as_completed_new(ab, 2, 0);
+    cw_future *out[3];
+    for (int i = 0; i < 3; i++)
+        r->ac_rc[i] = cw_as_completed_next(it, &out[i]);
+    r->ac_first_is_a = out[0] == a;
+    cw_as_completed_free(it);
+    cw_future_on_done(a, resolve_arg, c); /* loop.call_soon(c.set_result, 3) */
+    r->rc[2] = cw_wait(&c, 1, CW_ALL_COMPLETED, 0, &sets);
+    r->n_done[2] = sets.n_done, r->n_pending[2] = sets.n_pending;
+    cw_wait_sets_free(&sets);
+    cw_future_release(a);
+    cw_future_release(b);
+    cw_future_release(c);
+    return NULL;
+}
+
+START_TEST(test_timeout_zero_looks_once)
+{
+    zero_record r = { 0 };
+    ck_assert_int_eq(cw_run(timeout_zero, &r, NULL), 0);
+    ck_assert_int_eq(r.rc[0], 0);
+    ck_assert_msg(r.n_done[0] == 1 && r.n_pending[0] == 1, "wait(timeout=0): %d done, %d pending; asyncio: 1, 1",
+                  r.n_done[0], r.n_pending[0]);
+    ck_assert_msg(r.n_done[1] == 0 && r.n_pending[1] == 1, "wait(timeout=0), nothing done: %d done, %d pending",
+                  r.n_done[1], r.n_pending[1]);
+    ck_assert_int_eq(r.ac_rc[0], 0);
+    ck_assert_msg(r.ac_first_is_a, "as_completed(timeout=0) first hands out what is done");
+    ck_assert_int_eq(r.ac_rc[1], CW_ETIMEDOUT);
+    ck_assert_int_eq(r.ac_rc[2], CW_EEOF);
+    ck_assert_msg(r.n_done[2] == 1 && r.n_pending[2] == 0,
+                  "wait(timeout=0) on a future a scheduled callback finishes: %d done, %d pending; asyncio: 1, 0",
+                  r.n_done[2], r.n_pending[2]);
+}
+END_TEST
+
+/* wait(FIRST_EXCEPTION) reads the errors it sees, as asyncio's (f.exception()): releasing that
+ * future prints nothing. An error that comes after wait returned stays unread, and
+ * ALL_COMPLETED reads none (asyncio prints "Task exception was never retrieved" for those). */
+typedef struct read_record {
+    bool seen_read, later_read, all_completed_read;
+} read_record;
+
+static void *wait_reads_errors(void *arg)
+{
+    read_record *r = arg;
+    cw_future *fs[2] = { cw_future_new(), cw_future_new() };
+    cw_future_fail(fs[0], CW_EHTTP, "one");
+    cw_wait_sets sets;
+    cw_wait(fs, 2, CW_FIRST_EXCEPTION, CW_NO_TIMEOUT, &sets);
+    cw_wait_sets_free(&sets);
+    cw_future_fail(fs[1], CW_EHTTP, "two");
+    r->seen_read = fs[0]->observed;
+    r->later_read = fs[1]->observed;
+    cw_future *gs[1] = { cw_future_new() };
+    cw_future_fail(gs[0], CW_EHTTP, "three");
+    cw_wait(gs, 1, CW_ALL_COMPLETED, CW_NO_TIMEOUT, &sets);
+    cw_wait_sets_free(&sets);
+    r->all_completed_read = gs[0]->observed;
+    cw_future_error(fs[1]);
+    cw_future_error(gs[0]);
+    cw_future_release_all(fs, 2);
+    cw_future_release(gs[0]);
+    return NULL;
+}
+
+START_TEST(test_wait_first_exception_reads_error)
+{
+    read_record r = { 0 };
+    ck_assert_int_eq(cw_run(wait_reads_errors, &r, NULL), 0);
+    ck_assert_msg(r.seen_read, "wait(FIRST_EXCEPTION) should count the error it saw as read");
+    ck_assert_msg(!r.later_read, "an error after wait returned should stay unread");
+    ck_assert_msg(!r.all_completed_read, "wait(ALL_COMPLETED) reads no error, as asyncio's");
+}
+END_TEST
+
+/* A task stuck in cw_wait() after its cancellation is abandoned by cw_run(); the waiter on its
+ * stack must not stay registered on a future that outlives cw_run(): finishing that future later
+ * would write into a stack that is gone (a crash, or an invalid write under valgrind). */
+static void *stuck_in_wait(void *arg)
+{
+    cw_future *outside = arg;
+    cw_wait_sets sets;
+    while (cw_wait(&outside, 1, CW_ALL_COMPLETED, CW_NO_TIMEOUT, &sets) == CW_ECANCELLED)
+        ; /* ignores the cancellation: cw_run() has to abandon it */
+    cw_wait_sets_free(&sets);
+    return NULL;
+}
+
+static void *leave_task_stuck(void *arg)
+{
+    cw_future *t = cw_spawn(stuck_in_wait, arg);
+    cw_sleep(10);
+    cw_future_release(t);
+    return NULL;
+}
+
+START_TEST(test_wait_abandoned_task_leaves_no_callback)
+{
+    cw_future *outside = cw_future_new(); /* made and finished outside cw_run() */
+    ck_assert_int_eq(cw_run(leave_task_stuck, outside, NULL), 0);
+    ck_assert_int_eq(cw_future_resolve(outside, NULL, NULL), 0); /* its callbacks run now, inline */
+    cw_future_release(outside);
+}
+END_TEST
+
 /* wait on requests: done holds the fast request. */
 static void *wait_requests(void *arg)
 {
@@ -870,7 +1123,7 @@ static void *wait_requests(void *arg)
     cw_session_open(&s, NULL);
     r->tasks[0] = cw_session_get(s, url("/delay/400"));
     r->tasks[1] = cw_session_get(s, url("/delay/50"));
-    r->rc = cw_wait(r->tasks, 2, CW_FIRST_COMPLETED, 0, &r->sets);
+    r->rc = cw_wait(r->tasks, 2, CW_FIRST_COMPLETED, CW_NO_TIMEOUT, &r->sets);
     r->done_now[0] = cw_future_done(r->tasks[0]);
     r->later_rc[0] = cw_await(r->tasks[0]);
     cw_session_close(s);
@@ -909,6 +1162,8 @@ int main(void)
     tcase_add_test(tc, test_cancelled_child_in_slot_with_return_exceptions);
     tcase_add_test(tc, test_gather_edges);
     tcase_add_test(tc, test_gather_plain_futures);
+    tcase_add_test(tc, test_gather_freed_by_its_own_callback);
+    tcase_add_test(tc, test_gather_keeps_child_error);
 
     tc = add_case(s, "as_completed", 10, NULL, NULL);
     tcase_add_test(tc, test_as_completed_order);
@@ -924,7 +1179,13 @@ int main(void)
     tcase_add_test(tc, test_wait_timeout_cancels_nothing);
     tcase_add_test(tc, test_wait_empty_is_einval);
     tcase_add_test(tc, test_wait_first_completed_loop);
+    tcase_add_test(tc, test_timeout_zero_looks_once);
+    tcase_add_test(tc, test_wait_first_exception_reads_error);
+    tcase_add_test(tc, test_wait_abandoned_task_leaves_no_callback);
     tcase_add_test(tc, test_wait_on_requests);
+
+    tc = add_case(s, "wait, many futures", 300, NULL, NULL); /* CPU-bound: a backstop for a loaded machine */
+    tcase_add_test(tc, test_wait_loop_storage_stays_flat);
 
     return run_suite(s);
 }

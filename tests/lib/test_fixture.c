@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -60,7 +61,7 @@ static void prepare(CURL *h, const char *path, reply *r)
     curl_easy_setopt(h, CURLOPT_URL, url(path));
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long) backstop(5000)); /* a backstop: longer under valgrind */
 }
 
 static void finish(CURL *h, reply *r)
@@ -631,6 +632,101 @@ START_TEST(test_slow_headers_are_dropped)
 }
 END_TEST
 
+/* A body sent one byte every 200 ms is dropped by the same 10 s request timeout as slow headers. */
+START_TEST(test_slow_body_is_dropped)
+{
+    static const char head[] = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n";
+    int fd = raw_connect(cw_fixture_port(fx));
+    raw_send(fd, head, sizeof head - 1);
+    double start = now_ms();
+    bool closed = false;
+    size_t sent = 0;
+    while (!closed && now_ms() - start < 20000 && sent < 1000) {
+        if (send(fd, "a", 1, MSG_NOSIGNAL) != 1)
+            break; /* the server reset the connection */
+        sent++;
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        if (poll(&p, 1, 200) == 1) {
+            char buf[256];
+            ssize_t n = read(fd, buf, sizeof buf);
+            ck_assert_msg(n <= 0, "the slow client should get no answer, only a closed connection");
+            closed = true;
+        }
+    }
+    double took = now_ms() - start;
+    close(fd);
+    ck_assert_msg(closed, "a client trickling its body should be dropped within 20 s; %zu bytes sent", sent);
+    ck_assert_msg(took > 5000, "it should be the 10 s request timeout that drops it, not something sooner (%.0f ms)",
+                  took);
+    ck_assert(wait_open(0, 3000));
+}
+END_TEST
+
+/* A client that pipelines requests and never reads the answers is not read from once 1 MiB of answers
+ * waits for it: its writes soon block, however much it has to send. Then, reading, it gets every answer
+ * for what it sent. */
+START_TEST(test_pipelining_without_reading_is_throttled)
+{
+    enum { OFFER = 16 * 1024 * 1024 };
+    static const char one[] = "GET /bytes/65536 HTTP/1.1\r\nHost: x\r\n\r\n";
+    int fd = raw_connect(cw_fixture_port(fx));
+    size_t written = 0;
+    char batch[64 * (sizeof one - 1)];
+    for (size_t i = 0; i < 64; i++)
+        memcpy(batch + i * (sizeof one - 1), one, sizeof one - 1);
+    while (written < OFFER) {
+        struct pollfd p = { .fd = fd, .events = POLLOUT };
+        if (poll(&p, 1, 1000) != 1)
+            break; /* nothing could be written for a second: the server stopped reading */
+        ssize_t n = send(fd, batch, sizeof batch, MSG_DONTWAIT | MSG_NOSIGNAL);
+        ck_assert_msg(n > 0 || errno == EAGAIN, "writing to the server should work");
+        if (n > 0)
+            written += (size_t)n;
+    }
+    ck_assert_msg(written < OFFER / 2, "the server should stop reading a client that does not read its answers; "
+                  "it took %zu bytes of requests (%zu answers of 64 KiB)", written, written / (sizeof one - 1));
+    /* Now read: the answers flow, the server reads on; then stop short and hang up. */
+    char *buf = malloc(1 << 20);
+    size_t got = 0;
+    while (got < 8 * 65536) {
+        ssize_t n = read(fd, buf, 1 << 20);
+        ck_assert_msg(n > 0, "the answers should come once the client reads");
+        got += (size_t)n;
+    }
+    free(buf);
+    close(fd);
+    ck_assert(wait_open(0, 5000));
+}
+END_TEST
+
+/* A client that half-closes after its requests (shutdown(SHUT_WR): EOF for the server) still gets
+ * every answer, then the server closes too. */
+START_TEST(test_half_closed_client_gets_its_answers)
+{
+    static const char reqs[] = "GET /get HTTP/1.1\r\nHost: x\r\n\r\n"
+                               "GET /bytes/16000000 HTTP/1.1\r\nHost: x\r\n\r\n"
+                               "GET /status/404 HTTP/1.1\r\nHost: x\r\n\r\n";
+    int fd = raw_connect(cw_fixture_port(fx));
+    raw_send(fd, reqs, sizeof reqs - 1);
+    shutdown(fd, SHUT_WR);
+    usleep(100 * 1000); /* the server sees the EOF while most of the 16 MB answer still waits to be sent */
+    size_t size = 20 * 1024 * 1024;
+    char *out = malloc(size);
+    bool eof;
+    size_t n = raw_read_all(fd, out, size, &eof);
+    close(fd);
+    static const char get_answer[] = "\"url\": \"/get\"", not_found[] = "HTTP/1.1 404";
+    bool first = memmem(out, n, get_answer, sizeof get_answer - 1) != NULL;
+    char *last = memmem(out, n, not_found, sizeof not_found - 1);
+    size_t last_at = last ? (size_t)(last - out) : 0;
+    free(out);
+    ck_assert_msg(first, "the first answer should come");
+    ck_assert_msg(last != NULL && last_at > 16000000, "the 16 MB answer and then the 404 should come (%zu bytes read)",
+                  n);
+    ck_assert_msg(eof, "the server should close once everything is answered");
+}
+END_TEST
+
 /* Three requests in one write: answered in order, the slow first one included. */
 START_TEST(test_pipelined_in_order)
 {
@@ -775,6 +871,9 @@ int main(void)
     tcase_add_test(tc, test_limits);
     tcase_add_test(tc, test_header_name_in_pieces);
     tcase_add_test(tc, test_slow_headers_are_dropped);
+    tcase_add_test(tc, test_slow_body_is_dropped);
+    tcase_add_test(tc, test_pipelining_without_reading_is_throttled);
+    tcase_add_test(tc, test_half_closed_client_gets_its_answers);
     tcase_add_test(tc, test_pipelined_in_order);
     tcase_add_test(tc, test_blackhole_connect_times_out);
     tcase_add_test(tc, test_stop_with_open_connections);

@@ -247,6 +247,7 @@ START_TEST(test_done_callbacks_run_on_fail_and_cancel)
 }
 END_TEST
 
+/* Without a loop (outside cw_run()) there is nothing to schedule on: callbacks run at once. */
 START_TEST(test_done_callback_immediate_when_done)
 {
     memset(&calls, 0, sizeof calls);
@@ -448,6 +449,177 @@ START_TEST(test_await_cancelled_future)
 }
 END_TEST
 
+/* ------------------------------------------------------------ callbacks inside the loop */
+
+/* What happened, in order, as short labels: the same script runs on asyncio (see below). */
+typedef struct event_log {
+    const char *events[16];
+    int n;
+} event_log;
+
+static event_log events;
+
+static void log_event(cw_future *f, void *label)
+{
+    (void)f;
+    if (events.n < 16)
+        events.events[events.n++] = label;
+}
+
+static cw_future *shared_future;
+
+static void *await_and_log(void *label)
+{
+    cw_await(shared_future);
+    log_event(NULL, label);
+    return NULL;
+}
+
+/* The same as this asyncio program, which prints
+ * ['resolved', 't1 woke', 'cb', 't2 woke', 'late cb', 'g cb', 'main after sleep0']:
+ *
+ *     f = loop.create_future()
+ *     t1 = asyncio.create_task(waiter('t1', f)); await asyncio.sleep(0)
+ *     f.add_done_callback(lambda _: log.append('cb'))
+ *     t2 = asyncio.create_task(waiter('t2', f)); await asyncio.sleep(0)
+ *     f.set_result(1); log.append('resolved')
+ *     f.add_done_callback(lambda _: log.append('late cb'))
+ *     g = loop.create_future(); g.add_done_callback(lambda _: log.append('g cb')); g.set_result(2)
+ *     await asyncio.sleep(0); log.append('main after sleep0')
+ */
+static void *callbacks_scheduled(void *arg)
+{
+    (void)arg;
+    memset(&events, 0, sizeof events);
+    shared_future = cw_future_new();
+    cw_future *t1 = cw_spawn(await_and_log, "t1 woke");
+    cw_sleep(0);
+    cw_future_on_done(shared_future, log_event, "cb");
+    cw_future *t2 = cw_spawn(await_and_log, "t2 woke");
+    cw_sleep(0);
+    cw_future_resolve(shared_future, NULL, NULL);
+    log_event(NULL, "resolved");
+    cw_future_on_done(shared_future, log_event, "late cb");
+    cw_future *g = cw_future_new();
+    cw_future_on_done(g, log_event, "g cb");
+    cw_future_resolve(g, NULL, NULL);
+    cw_sleep(0);
+    log_event(NULL, "main after sleep0");
+    cw_await(t1);
+    cw_await(t2);
+    cw_future_release(t1);
+    cw_future_release(t2);
+    cw_future_release(g);
+    cw_future_release(shared_future);
+    return NULL;
+}
+
+START_TEST(test_done_callbacks_scheduled_like_asyncio)
+{
+    static const char *asyncio[] = { "resolved", "t1 woke", "cb", "t2 woke", "late cb", "g cb", "main after sleep0" };
+    ck_assert_int_eq(cw_run(callbacks_scheduled, NULL, NULL), 0);
+    ck_assert_int_eq(events.n, 7);
+    for (int i = 0; i < 7; i++)
+        ck_assert_msg(strcmp(events.events[i], asyncio[i]) == 0, "event %d: asyncio has '%s', we had '%s'", i,
+                      asyncio[i], events.events[i]);
+}
+END_TEST
+
+/* Removing a callback that is scheduled but has not run yet: it never runs. */
+static void *remove_scheduled(void *arg)
+{
+    int *ran = arg;
+    cw_future *f = cw_future_new();
+    cw_future_on_done(f, record_arg, ran);
+    cw_future_resolve(f, NULL, NULL);
+    cw_future_on_done(f, record_arg, ran + 1); /* late: scheduled on its own */
+    ck_assert_int_eq(cw_future_remove_done(f, record_arg, ran), 0);
+    ck_assert_int_eq(cw_future_remove_done(f, record_arg, ran + 1), 0);
+    cw_future_release(f); /* the schedule keeps it alive until its turn */
+    cw_sleep(0);
+    return NULL;
+}
+
+START_TEST(test_remove_scheduled_callback)
+{
+    memset(&calls, 0, sizeof calls);
+    int ran[2] = { 1, 2 };
+    ck_assert_int_eq(cw_run(remove_scheduled, ran, NULL), 0);
+    ck_assert_msg(calls.n == 0, "a removed callback ran %d times", calls.n);
+}
+END_TEST
+
+/* A chain of futures, each finished by the previous one's callback. Run inline, that recursion
+ * would be as deep as the chain and overflow a task's stack; scheduled, it is a loop. */
+enum { CHAIN = 100000 };
+
+static void finish_next(cw_future *f, void *arg)
+{
+    (void)f;
+    cw_future *next = arg;
+    cw_future_resolve(next, NULL, NULL);
+}
+
+static void *long_chain(void *arg)
+{
+    int *resolved = arg;
+    cw_future **chain = malloc(CHAIN * sizeof *chain);
+    for (int i = 0; i < CHAIN; i++)
+        chain[i] = cw_future_new();
+    for (int i = 0; i + 1 < CHAIN; i++)
+        cw_future_on_done(chain[i], finish_next, chain[i + 1]);
+    cw_future_resolve(chain[0], NULL, NULL);
+    cw_await(chain[CHAIN - 1]);
+    for (int i = 0; i < CHAIN; i++)
+        *resolved += cw_future_state(chain[i]) == CW_RESOLVED;
+    cw_future_release_all(chain, CHAIN);
+    free(chain);
+    return NULL;
+}
+
+START_TEST(test_long_callback_chain)
+{
+    int resolved = 0;
+    ck_assert_int_eq(cw_run(long_chain, &resolved, NULL), 0);
+    ck_assert_int_eq(resolved, CHAIN);
+}
+END_TEST
+
+/* A million futures finished in one step, each with a callback: every callback runs, once. */
+static void count_call(cw_future *f, void *arg)
+{
+    (void)f;
+    ++*(int *)arg;
+}
+
+static void *million(void *arg)
+{
+    int *counts = arg; /* [0]: ran before the step ended, [1]: ran in all */
+    int n = getenv("CW_TIMEOUT_SCALE") ? 100000 : 1000000; /* valgrind is 50 times slower */
+    counts[2] = n;
+    cw_future **fs = malloc(n * sizeof *fs);
+    for (int i = 0; i < n; i++) {
+        fs[i] = cw_future_new();
+        cw_future_on_done(fs[i], count_call, &counts[1]);
+    }
+    for (int i = 0; i < n; i++)
+        cw_future_resolve(fs[i], NULL, NULL);
+    counts[0] = counts[1];
+    cw_future_release_all(fs, n); /* scheduled callbacks keep their futures alive */
+    free(fs);
+    cw_sleep(0);
+    return NULL;
+}
+
+START_TEST(test_million_scheduled_callbacks)
+{
+    int counts[3] = { 0 };
+    ck_assert_int_eq(cw_run(million, counts, NULL), 0);
+    ck_assert_msg(counts[0] == 0, "%d callbacks ran inside the code that finished their futures", counts[0]);
+    ck_assert_int_eq(counts[1], counts[2]);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("future");
@@ -470,6 +642,13 @@ int main(void)
     tcase_add_test(tc, test_done_callback_immediate_when_done);
     tcase_add_test(tc, test_remove_done);
     tcase_add_test(tc, test_callback_may_release_future);
+
+    /* About a second of CPU for a million futures: the time limit is a backstop for a loaded machine. */
+    tc = add_case(s, "callbacks in the loop", 300, NULL, NULL);
+    tcase_add_test(tc, test_done_callbacks_scheduled_like_asyncio);
+    tcase_add_test(tc, test_remove_scheduled_callback);
+    tcase_add_test(tc, test_long_callback_chain);
+    tcase_add_test(tc, test_million_scheduled_callbacks);
 
     tc = add_case(s, "references", 10, NULL, NULL);
     tcase_add_test(tc, test_retain_release);

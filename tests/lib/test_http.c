@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 /* ------------------------------------------------------------ one request */
 
@@ -102,7 +103,9 @@ START_TEST(test_options_default)
     ck_assert_uint_eq(o.timeouts.total_ms, CW_DEFAULT_TOTAL_MS);
     ck_assert_uint_eq(o.timeouts.total_ms, 300000);
     ck_assert_uint_eq(o.timeouts.connect_ms, 0);
-    ck_assert_uint_eq(o.timeouts.sock_connect_ms, 0);
+    /* aiohttp >= 3.10: ClientTimeout(total=5 * 60, sock_connect=30) */
+    ck_assert_uint_eq(o.timeouts.sock_connect_ms, CW_DEFAULT_SOCK_CONNECT_MS);
+    ck_assert_uint_eq(o.timeouts.sock_connect_ms, 30000);
     ck_assert_uint_eq(o.timeouts.sock_read_ms, 0);
     ck_assert_uint_eq(o.max_body, 64u * 1024 * 1024);
 }
@@ -390,6 +393,90 @@ START_TEST(test_keep_alive_reuses_connection)
                   r.stats.accepted);
     ck_assert_msg(r.stats.accepted == 1, "20 sequential GETs should share one connection, opened %ld",
                   r.stats.accepted);
+}
+END_TEST
+
+/* A server that resets an idle kept-alive connection just as it is reused: libcurl must see the
+ * socket as readable (not only "in error") to find the connection dead and retry on a fresh one,
+ * as the curl tool does. Each round: /reset_on_reuse, then a /get that goes out on that connection. */
+typedef struct reuse_race {
+    int rounds, ok, failed;
+    char first_error[256];
+    long accepted;
+} reuse_race;
+
+static void *race_reuse(void *arg)
+{
+    reuse_race *r = arg;
+    cw_session *s;
+    cw_session_open(&s, NULL);
+    cw_fixture_stats_reset(fx);
+    for (int i = 0; i < r->rounds; i++) {
+        cw_future *prime = cw_session_get(s, url("/reset_on_reuse"));
+        cw_await(prime);
+        cw_future_release(prime);
+        cw_future *req = cw_session_get(s, url("/get"));
+        if (cw_await(req) == 0 && cw_response_of(req)->status == 200) {
+            r->ok++;
+        } else if (r->failed++ == 0) {
+            snprintf(r->first_error, sizeof r->first_error, "%s", cw_future_message(req));
+        }
+        cw_future_release(req);
+    }
+    r->accepted = cw_fixture_stats_get(fx).accepted;
+    cw_session_close(s);
+    return NULL;
+}
+
+START_TEST(test_reset_on_reuse_is_retried)
+{
+    reuse_race r = { .rounds = 10 };
+    ck_assert_int_eq(cw_run(race_reuse, &r, NULL), 0);
+    ck_assert_msg(r.failed == 0, "%d of %d requests on a connection reset as it was reused failed (first: %s)",
+                  r.failed, r.rounds, r.first_error);
+    ck_assert_msg(r.accepted >= r.rounds, "each round should need a fresh connection, %ld accepted", r.accepted);
+}
+END_TEST
+
+/* An idle pooled connection must not keep the loop alive: a main task waiting on a future
+ * that nothing can finish is a deadlock, reported as such, not a hang. */
+static void *deadlock_beside_idle_pool(void *arg)
+{
+    int *awaited = arg;
+    cw_session *s;
+    cw_session_open(&s, NULL);
+    cw_future *req = cw_session_get(s, url("/get"));
+    cw_await(req); /* its connection now waits in the pool */
+    cw_future_release(req);
+    cw_future *never = cw_future_new();
+    *awaited = cw_await(never);
+    cw_future_release(never);
+    cw_session_close(s);
+    return NULL;
+}
+
+START_TEST(test_idle_pool_does_not_hide_deadlock)
+{
+    int awaited = 1;
+    int rc = cw_run(deadlock_beside_idle_pool, &awaited, NULL);
+    ck_assert_msg(rc == CW_EDEADLOCK, "cw_run should report the deadlock, got %s", cw_error_name(rc));
+}
+END_TEST
+
+/* The one function that raises the open-file limit (sessions and the fixture server both call it). */
+START_TEST(test_raise_open_file_limit)
+{
+    struct rlimit files;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &files), 0);
+    rlim_t hard = files.rlim_max;
+    files.rlim_cur = hard < 256 ? hard : 256;
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &files), 0);
+    long now = cw_raise_open_file_limit();
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &files), 0);
+    ck_assert_msg(files.rlim_cur == hard, "the soft limit should be raised to the hard one (%ld), it is %ld",
+                  (long)hard, (long)files.rlim_cur);
+    ck_assert_msg(now == (long)files.rlim_cur, "the function should return the limit in force (%ld), it gave %ld",
+                  (long)files.rlim_cur, now);
 }
 END_TEST
 
@@ -733,6 +820,9 @@ int main(void)
     tcase_add_test(tc, test_session_bad_arguments);
     tcase_add_test(tc, test_keep_alive_reuses_connection);
     tcase_add_test(tc, test_dead_pooled_connections_are_replaced);
+    tcase_add_test(tc, test_reset_on_reuse_is_retried);
+    tcase_add_test(tc, test_idle_pool_does_not_hide_deadlock);
+    tcase_add_test(tc, test_raise_open_file_limit);
 
     tc = add_case(s, "close", 15, server_setup, server_teardown);
     tcase_add_test(tc, test_close_with_requests_in_flight);

@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------ run */
 
@@ -824,6 +827,275 @@ START_TEST(test_run_returns_ecancelled_when_main_cancelled)
 }
 END_TEST
 
+/* ------------------------------------------------------------ cancel messages, cancelling, uncancel */
+
+/* The same as this asyncio 3.11 program, whose output the assertions below quote:
+ *     t = create_task(sleeper()); await sleep(0)
+ *     t.cancel("why") -> True, cancelling 1; t.cancel("second") -> True, cancelling 2
+ *     await t raises CancelledError('why'); t.cancelled() True, cancelling() still 2
+ *     f.cancel("fmsg"): f.result() raises CancelledError('fmsg')
+ *     catcher: catches the cancel, cancelling() 1, uncancel() -> 0, returns "cleaned":
+ *              result "cleaned", cancelled() False
+ *     a fresh task: uncancel() -> 0
+ *     gather(a, b).cancel("gmsg"): await raises CancelledError('gmsg')
+ *     create_task(...).cancel("before start"): await raises CancelledError('before start') */
+typedef struct msg_record {
+    int cancel_rc[2], cancelling_after[2], await_rc, state, cancelling_at_end;
+    char message[64], future_message[64], gather_message[64], child_message[64], early_message[64];
+    int catcher_cancelling, catcher_uncancel, catcher_state, catcher_cancelling_at_end;
+    char catcher_result[16];
+    int fresh_uncancel, not_a_task;
+} msg_record;
+
+static void *sleep_ten_seconds(void *arg)
+{
+    (void)arg;
+    cw_sleep(10000);
+    return NULL;
+}
+
+static void *catcher(void *arg)
+{
+    msg_record *r = arg;
+    if (cw_sleep(10000) == CW_ECANCELLED) {
+        r->catcher_cancelling = cw_task_cancelling(cw_current_task());
+        r->catcher_uncancel = cw_task_uncancel(cw_current_task());
+        return "cleaned";
+    }
+    return NULL;
+}
+
+static void *cancel_messages(void *arg)
+{
+    msg_record *r = arg;
+    cw_future *t = cw_spawn(sleep_ten_seconds, NULL);
+    cw_sleep(0);
+    r->cancel_rc[0] = cw_future_cancel_msg(t, "why");
+    r->cancelling_after[0] = cw_task_cancelling(t);
+    r->cancel_rc[1] = cw_future_cancel_msg(t, "second");
+    r->cancelling_after[1] = cw_task_cancelling(t);
+    r->await_rc = cw_await(t);
+    r->state = cw_future_state(t);
+    r->cancelling_at_end = cw_task_cancelling(t);
+    snprintf(r->message, sizeof r->message, "%s", cw_future_message(t));
+    cw_future_release(t);
+
+    cw_future *f = cw_future_new();
+    cw_future_cancel_msg(f, "fmsg");
+    snprintf(r->future_message, sizeof r->future_message, "%s", cw_future_message(f));
+    r->not_a_task = cw_task_cancelling(f);
+    cw_future_release(f);
+
+    cw_future *c = cw_spawn(catcher, r);
+    cw_sleep(0);
+    cw_future_cancel_msg(c, "stop");
+    cw_await(c);
+    r->catcher_state = cw_future_state(c);
+    r->catcher_cancelling_at_end = cw_task_cancelling(c);
+    snprintf(r->catcher_result, sizeof r->catcher_result, "%s", (const char *)cw_future_result(c));
+    cw_future_release(c);
+
+    cw_future *u = cw_spawn(sleep_ten_seconds, NULL);
+    r->fresh_uncancel = cw_task_uncancel(u);
+    cw_future_cancel(u);
+    cw_await(u);
+    cw_future_release(u);
+
+    cw_future *kids[2] = { cw_spawn(sleep_ten_seconds, NULL), cw_spawn(sleep_ten_seconds, NULL) };
+    cw_sleep(0);
+    cw_future *g = cw_gather(kids, 2, false);
+    cw_future_cancel_msg(g, "gmsg");
+    cw_await(g);
+    snprintf(r->gather_message, sizeof r->gather_message, "%s", cw_future_message(g));
+    cw_await(kids[0]);
+    snprintf(r->child_message, sizeof r->child_message, "%s", cw_future_message(kids[0]));
+    cw_future_release(g);
+    cw_await(kids[1]);
+    cw_future_release_all(kids, 2);
+
+    cw_future *d = cw_spawn(sleep_ten_seconds, NULL);
+    cw_future_cancel_msg(d, "before start");
+    cw_await(d);
+    snprintf(r->early_message, sizeof r->early_message, "%s", cw_future_message(d));
+    cw_future_release(d);
+    return NULL;
+}
+
+START_TEST(test_cancel_message_cancelling_uncancel)
+{
+    msg_record r = { 0 };
+    ck_assert_int_eq(cw_run(cancel_messages, &r, NULL), 0);
+    ck_assert_int_eq(r.cancel_rc[0], 0);
+    ck_assert_int_eq(r.cancelling_after[0], 1);
+    ck_assert_int_eq(r.cancel_rc[1], 0);
+    ck_assert_int_eq(r.cancelling_after[1], 2);
+    ck_assert_int_eq(r.await_rc, CW_ECANCELLED);
+    ck_assert_int_eq(r.state, CW_CANCELLED);
+    ck_assert_int_eq(r.cancelling_at_end, 2);
+    ck_assert_str_eq(r.message, "why");
+    ck_assert_str_eq(r.future_message, "fmsg");
+    ck_assert_int_eq(r.not_a_task, CW_EINVAL);
+    ck_assert_int_eq(r.catcher_cancelling, 1);
+    ck_assert_int_eq(r.catcher_uncancel, 0);
+    ck_assert_msg(r.catcher_state == CW_RESOLVED, "a task that uncancelled itself should end with its result, ended %d",
+                  r.catcher_state);
+    ck_assert_str_eq(r.catcher_result, "cleaned");
+    ck_assert_int_eq(r.catcher_cancelling_at_end, 0);
+    ck_assert_int_eq(r.fresh_uncancel, 0);
+    ck_assert_str_eq(r.gather_message, "gmsg");
+    ck_assert_str_eq(r.child_message, "gmsg");
+    ck_assert_str_eq(r.early_message, "before start");
+}
+END_TEST
+
+/* A task that ends cancelled keeps what its function returned: its owner can still free it
+ * (valgrind reports the leak otherwise). */
+static void *return_after_cancel(void *arg)
+{
+    (void)arg;
+    char *buffer = strdup("partial work");
+    cw_sleep(10000); /* cancelled here */
+    return buffer;
+}
+
+static void *read_cancelled_result(void *arg)
+{
+    char **out = arg;
+    cw_future *t = cw_spawn(return_after_cancel, NULL);
+    cw_sleep(0);
+    cw_future_cancel(t);
+    int rc = cw_await(t);
+    ck_assert_int_eq(rc, CW_ECANCELLED);
+    *out = cw_future_result(t); /* ours to free */
+    cw_future_release(t);
+    return NULL;
+}
+
+START_TEST(test_cancelled_task_result_has_an_owner)
+{
+    char *result = NULL;
+    ck_assert_int_eq(cw_run(read_cancelled_result, &result, NULL), 0);
+    ck_assert_msg(result != NULL, "a cancelled task's result should still be readable by its owner");
+    ck_assert_str_eq(result, "partial work");
+    free(result);
+}
+END_TEST
+
+/* Two tasks stuck after cw_run()'s cancellation, one awaiting the other: abandoning the first
+ * ends it, which wakes the second, which is abandoned in turn. Nothing may run or touch a task
+ * after it was freed (valgrind and ASan would report it). */
+static cw_future *stuck_inner;
+static cw_future *never, *never_again; /* the test frees them: an abandoned task never returns */
+
+static void *await_forever_after_cancel(void *arg)
+{
+    (void)arg;
+    if (cw_await(never) == CW_ECANCELLED)
+        cw_await(never_again); /* ignores the cancellation: stuck */
+    return NULL;
+}
+
+static void *await_inner_twice(void *arg)
+{
+    (void)arg;
+    while (cw_await(stuck_inner) == CW_ECANCELLED && !cw_future_done(stuck_inner))
+        ;
+    return NULL;
+}
+
+static void *leave_two_stuck(void *arg)
+{
+    (void)arg;
+    cw_future *outer = cw_spawn(await_inner_twice, NULL); /* older: abandoned last */
+    stuck_inner = cw_spawn(await_forever_after_cancel, NULL);
+    cw_sleep(10);
+    cw_future_release(outer);
+    cw_future_release(stuck_inner);
+    return NULL;
+}
+
+START_TEST(test_abandoned_tasks_freed_once)
+{
+    never = cw_future_new();
+    never_again = cw_future_new();
+    ck_assert_int_eq(cw_run(leave_two_stuck, NULL, NULL), 0);
+    ck_assert_int_eq(cw_run(return_value, NULL, NULL), 0); /* the runtime is whole again */
+    cw_future_release(never);
+    cw_future_release(never_again);
+}
+END_TEST
+
+/* ------------------------------------------------------------ stack overflow */
+
+/* A frame larger than a task's whole stack; only its lowest 4 KiB are written. Without a guard
+ * region wide enough, or without probing, those bytes land in the stack mapped just below. */
+#define OVERFLOW_FRAME (CW_TASK_STACK_SIZE + 20 * 1024)
+#define CANARY_SIZE (32 * 1024)
+
+static __attribute__((noinline)) char write_far_below(void)
+{
+    volatile char big[OVERFLOW_FRAME];
+    for (int i = 0; i < 4096; i++)
+        big[i] = 0x66;
+    return big[0];
+}
+
+static void *overflow_later(void *arg)
+{
+    (void)arg;
+    cw_sleep(20); /* first let the neighbour take the stack mapped below this one */
+    write_far_below();
+    return NULL;
+}
+
+static void *neighbour_with_canary(void *arg)
+{
+    bool *intact = arg;
+    volatile unsigned char canary[CANARY_SIZE];
+    for (int i = 0; i < CANARY_SIZE; i++)
+        canary[i] = 0x5a;
+    cw_sleep(200);
+    *intact = true;
+    for (int i = 0; i < CANARY_SIZE; i++)
+        *intact = *intact && canary[i] == 0x5a;
+    return NULL;
+}
+
+static void *overflow_beside_neighbour(void *arg)
+{
+    bool *intact = arg;
+    cw_future *bad = cw_spawn(overflow_later, NULL);
+    cw_future *good = cw_spawn(neighbour_with_canary, intact);
+    cw_await(good);
+    cw_await(bad);
+    cw_future_release(good);
+    cw_future_release(bad);
+    return NULL;
+}
+
+/* A task that overflows its stack must stop the program (a fault, or a clear message from a
+ * sanitizer), never write into the stack of the task next to it and carry on. */
+START_TEST(test_stack_overflow_faults)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 }); /* an expected crash: no core file */
+        bool intact = false;
+        cw_run(overflow_beside_neighbour, &intact, NULL);
+        _exit(intact ? 0 : 3);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(!(WIFEXITED(status) && WEXITSTATUS(status) == 3),
+                  "the overflowing task wrote into its neighbour's stack, and nothing stopped it");
+    ck_assert_msg(!(WIFEXITED(status) && WEXITSTATUS(status) == 0),
+                  "a task used %d KiB on a %d KiB stack and nothing stopped it", OVERFLOW_FRAME / 1024,
+                  CW_TASK_STACK_SIZE / 1024);
+}
+END_TEST
+
 START_TEST(test_now_us_is_monotonic)
 {
     uint64_t a = cw_now_us();
@@ -850,6 +1122,8 @@ int main(void)
     tcase_add_test(tc, test_run_detects_deadlock_through_task);
     tcase_add_test(tc, test_run_returns_ecancelled_when_main_cancelled);
     tcase_add_test(tc, test_now_us_is_monotonic);
+    tcase_add_test(tc, test_abandoned_tasks_freed_once);
+    tcase_add_test(tc, test_stack_overflow_faults);
 
     tc = add_case(s, "spawn", 10, NULL, NULL);
     tcase_add_test(tc, test_spawn_starts_later);
@@ -871,6 +1145,8 @@ int main(void)
     tcase_add_test(tc, test_cancel_propagates_to_awaited_task);
     tcase_add_test(tc, test_cancel_ready_task_seen_at_next_await);
     tcase_add_test(tc, test_cancelled_task_can_still_await_cleanup);
+    tcase_add_test(tc, test_cancel_message_cancelling_uncancel);
+    tcase_add_test(tc, test_cancelled_task_result_has_an_owner);
 
     return run_suite(s);
 }
