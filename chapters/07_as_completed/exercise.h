@@ -54,7 +54,8 @@ int fetch_as_completed(cw_session *session, const char *const *urls, int n, uint
 
 /**
  * Your as_completed iterator. The fields are a suggestion that the hints
- * follow; the tests only call the three functions below.
+ * follow; the tests only call the three functions below (and, once cleanup
+ * has returned, use the iterator's memory for something else).
  */
 typedef struct my_as_completed {
     cw_future **futures;   /**< the futures watched, each retained until cleanup */
