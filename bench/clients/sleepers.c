@@ -5,7 +5,10 @@
  * task counts the process's memory mappings (/proc/self/maps), the resource
  * the kernel caps at vm.max_map_count.
  *
- * Usage: sleepers TASKS
+ * Usage: sleepers TASKS [shared|own]
+ * shared (the default): the tasks are spawned with cw_spawn_on_shared_stack(),
+ * so a sleeping task keeps only the bytes of stack it uses; own: with
+ * cw_spawn(), each on its own stack (at least one 4 KiB page each).
  * Prints "SECONDS FAILURES MOST_MAPPINGS" on one line, and the first
  * failure's message on stderr.
  */
@@ -17,7 +20,7 @@
 typedef struct job {
     int tasks, failures, most_mappings;
     double seconds;
-    bool done;
+    bool done, own_stacks;
 } job;
 
 static void *sleeper(void *arg)
@@ -62,7 +65,7 @@ static void *main_task(void *arg)
     uint64_t start = cw_now_us();
     int spawned = 0;
     for (; spawned < j->tasks; spawned++)
-        if (!(tasks[spawned] = cw_spawn(sleeper, NULL)))
+        if (!(tasks[spawned] = j->own_stacks ? cw_spawn(sleeper, NULL) : cw_spawn_on_shared_stack(sleeper, NULL)))
             break;
     cw_future *all = cw_gather(tasks, spawned, true);
     cw_await(all);
@@ -83,11 +86,12 @@ static void *main_task(void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2 || atoi(argv[1]) <= 0) {
-        fprintf(stderr, "usage: sleepers TASKS\n");
+    if (argc < 2 || argc > 3 || atoi(argv[1]) <= 0
+        || (argc == 3 && strcmp(argv[2], "shared") != 0 && strcmp(argv[2], "own") != 0)) {
+        fprintf(stderr, "usage: sleepers TASKS [shared|own]\n");
         return 2;
     }
-    job j = { .tasks = atoi(argv[1]) };
+    job j = { .tasks = atoi(argv[1]), .own_stacks = argc == 3 && strcmp(argv[2], "own") == 0 };
     if (cw_run(main_task, &j, NULL) != 0)
         return 1;
     printf("%.6f %d %d\n", j.seconds, j.failures, j.most_mappings);

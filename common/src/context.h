@@ -40,10 +40,26 @@ static inline void cw__context_switch(cw__context *save, cw__context *load)
 {
     cw__switch_stacks(&save->sp, load->sp);
 }
+
+/* Where the used part of a suspended stack begins: everything from here to the top of the stack
+ * (the saved registers included) is what the stack holds. Only the hand-written switch knows it,
+ * so only it can copy a task's stack out and back (CW_CONTEXT_CAN_COPY). */
+#define CW_CONTEXT_CAN_COPY 1
+static inline const char *cw__context_stack_pointer(const cw__context *c)
+{
+    return c->sp;
+}
 #else
 static inline void cw__context_switch(cw__context *save, cw__context *load)
 {
     swapcontext(&save->uc, &load->uc);
+}
+
+#define CW_CONTEXT_CAN_COPY 0 /* cw_spawn_on_shared_stack() gives each task its own stack then */
+static inline const char *cw__context_stack_pointer(const cw__context *c)
+{
+    (void)c;
+    return NULL;
 }
 #endif
 

@@ -13,6 +13,14 @@
  * them is reported as what it is. Only the pages a task touches use memory
  * (transparent huge pages are turned off for slabs: one 2 MiB page per stack
  * would be a disaster). Stacks stay mapped until cw_run() returns.
+ *
+ * Even so, every task touches at least one 4 KiB page of its own stack, and a
+ * fresh page costs a page fault. Tasks spawned with cw_spawn_on_shared_stack()
+ * all run on one stack of the pool, the shared stack: when such a task
+ * switches out, the few hundred bytes it uses (from its stack pointer to the
+ * top) are copied to the heap, and copied back before it runs again (as
+ * greenlet does). The copy is made on the loop's stack, while no task runs on
+ * the shared one.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -21,6 +29,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <valgrind/memcheck.h>
 #include <valgrind/valgrind.h>
 #include "cw_error.h"
 #include "cw_task.h"
@@ -28,6 +37,23 @@
 
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102 /* Linux 6.13; older headers lack it */
+#endif
+
+/* ASan checks memcpy() against its map of the stack's frames, which a copy must ignore. */
+#if defined(__SANITIZE_ADDRESS__)
+#define CW_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CW_ASAN 1
+#endif
+#endif
+#ifdef CW_ASAN
+#include <sanitizer/asan_interface.h>
+#define asan_poison(base, size) __asan_poison_memory_region(base, size)
+#define asan_unpoison(base, size) __asan_unpoison_memory_region(base, size)
+#else
+#define asan_poison(base, size) ((void)(base), (void)(size))
+#define asan_unpoison(base, size) ((void)(base), (void)(size))
 #endif
 
 #define STACK_SIZE CW_TASK_STACK_SIZE
@@ -48,6 +74,7 @@ static _Thread_local struct {
     cw__stack *free;
     int n_free, cap_free;
     bool guards_by_mprotect; /* the kernel has no MADV_GUARD_INSTALL */
+    cw__stack shared;        /* the shared run stack, once a task needs it */
     unsigned *valgrind_ids;  /* the stacks registered with valgrind (only when running under it) */
     int n_valgrind_ids, cap_valgrind_ids;
 } pool;
@@ -169,6 +196,52 @@ void cw__stack_put(const cw__stack *s)
     if (pool.n_free == pool.cap_free && !grow((void **)&pool.free, &pool.cap_free, sizeof *pool.free))
         return; /* the stack stays mapped, unused, until the end of cw_run() */
     pool.free[pool.n_free++] = *s;
+}
+
+int cw__stack_shared(cw__stack *s, char **why)
+{
+    *why = NULL;
+    if (!pool.shared.low) {
+        int rc = cw__stack_get(&pool.shared, why);
+        if (rc < 0)
+            return rc;
+    }
+    *s = pool.shared;
+    return 0;
+}
+
+void cw__stack_make_ready(const cw__stack *s)
+{
+    asan_unpoison(s->low, s->size);
+    VALGRIND_MAKE_MEM_UNDEFINED(s->low, s->size);
+}
+
+bool cw__stack_save(cw__stack_copy *c, const cw__stack *s, const char *sp)
+{
+    char *top = s->low + s->size;
+    size_t size = (size_t)(top - sp);
+    if (size > c->capacity) {
+        char *bigger = malloc(size); /* exactly what it uses: a sleeping task's few hundred bytes */
+        if (!bigger)
+            return false;
+        free(c->bytes);
+        c->bytes = bigger;
+        c->capacity = size;
+    }
+    asan_unpoison((char *)sp, size); /* the task's frames hold redzones that memcpy must not trip on */
+    memcpy(c->bytes, sp, size);
+    c->size = size;
+    /* Until it runs again, whatever reads or writes there (a pointer into the task's stack kept
+     * by another task or a callback) gets garbage: let ASan and valgrind say so. */
+    asan_poison((char *)sp, size);
+    VALGRIND_MAKE_MEM_NOACCESS(sp, size);
+    return true;
+}
+
+void cw__stack_restore(const cw__stack_copy *c, const cw__stack *s)
+{
+    if (c->size > 0)
+        memcpy(s->low + s->size - c->size, c->bytes, c->size);
 }
 
 void cw__stacks_free_all(void)

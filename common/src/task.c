@@ -1,7 +1,11 @@
 /*
  * task.c -- the event loop and stackful tasks: run, spawn, await, sleep, cancel.
  *
- * Each task runs on its own stack (stack.c: carved from slabs, reused).
+ * Each task runs on its own stack (stack.c: carved from slabs, reused), or,
+ * spawned with cw_spawn_on_shared_stack(), on the one shared stack: then the
+ * part it uses is copied to the heap when it switches out and back before it
+ * runs again (switch_to_task()), so a sleeping task holds a few hundred bytes
+ * of stack instead of a page.
  * cw_await() on a pending future adds a done callback that puts the task back
  * on the ready queue, then switches to the loop (context.c: a few instructions,
  * no system call). The loop runs ready tasks from an idle handle, which also
@@ -34,11 +38,9 @@
 #include <sanitizer/common_interface_defs.h>
 #define asan_start_switch(save, bottom, size) __sanitizer_start_switch_fiber(save, bottom, size)
 #define asan_finish_switch(save, bottom, size) __sanitizer_finish_switch_fiber(save, bottom, size)
-#define asan_forget_stack(base, size) __asan_unpoison_memory_region(base, size)
 #else
 #define asan_start_switch(save, bottom, size) ((void)(save), (void)(bottom), (void)(size))
 #define asan_finish_switch(save, bottom, size) ((void)(save), (void)(bottom), (void)(size))
-#define asan_forget_stack(base, size) ((void)(base), (void)(size))
 #endif
 
 typedef struct task {
@@ -47,6 +49,8 @@ typedef struct task {
     void *arg;
     cw__context context;
     cw__stack stack;
+    bool shares_stack;     /* on the shared stack: its used part is kept in saved while it waits */
+    cw__stack_copy saved;
     void *asan_fake_stack;
     cw_future *awaiting;   /* what the task is suspended on, if anything */
     void (*on_abandon)(void *arg); /* see cw__task_on_abandon() */
@@ -93,14 +97,30 @@ cw_future *cw_current_task(void)
 
 /* ---- switching ----------------------------------------------------------------------- */
 
+/* A task on the shared stack switched out: keep what it uses of the stack, for the next task
+ * needs the stack. Without it the task could never resume correctly: stop, never corrupt. */
+static void save_shared_stack(task *t)
+{
+    if (!cw__stack_save(&t->saved, &t->stack, cw__context_stack_pointer(&t->context))) {
+        fprintf(stderr, "cw: out of memory saving a task's stack (cw_spawn_on_shared_stack); stopping\n");
+        abort();
+    }
+}
+
 static void switch_to_task(task *t)
 {
     void *fake = NULL;
     rt->current = t;
+    if (t->shares_stack && t->saved.size > 0) { /* on the loop's stack: nothing runs on the shared one */
+        cw__stack_make_ready(&t->stack);
+        cw__stack_restore(&t->saved, &t->stack);
+    }
     asan_start_switch(&fake, t->stack.low, t->stack.size);
     cw__context_switch(&rt->loop_context, &t->context);
     asan_finish_switch(fake, NULL, NULL);
     rt->current = NULL;
+    if (t->shares_stack && !t->finished)
+        save_shared_stack(t);
 }
 
 static void switch_to_loop(task *t)
@@ -191,8 +211,9 @@ static void task_destroy(task *t)
         rt->tasks = t->next;
     if (t->next)
         t->next->prev = t->prev;
-    if (t->stack.low)
+    if (t->stack.low && !t->shares_stack)
         cw__stack_put(&t->stack);
+    free(t->saved.bytes);
     cw_future_release(t->future);
     free(t->fail_message);
     free(t);
@@ -202,14 +223,15 @@ static void task_destroy(task *t)
 static void task_prepare(task *t)
 {
     t->started = true;
-    int rc = cw__stack_get(&t->stack, &t->fail_message); /* the message names a limit that was reached */
+    int rc = t->shares_stack ? cw__stack_shared(&t->stack, &t->fail_message)
+                             : cw__stack_get(&t->stack, &t->fail_message); /* the message names a limit */
     if (rc < 0) {
         t->fail_code = rc;
         t->finished = true;
         task_end(t, NULL);
         return;
     }
-    asan_forget_stack(t->stack.low, t->stack.size); /* a reused stack: the last task's frames were never unwound */
+    cw__stack_make_ready(&t->stack); /* a reused stack: the last task's frames were never unwound */
     cw__context_start(&t->context, t->stack.low, t->stack.size, task_entry);
 }
 
@@ -261,12 +283,7 @@ static int cancel_task(cw_future *f)
     return 0; /* a task that is ready or running sees the request at its next await */
 }
 
-cw_future *cw_spawn(cw_task_fn fn, void *arg)
-{
-    return cw_spawn_named(fn, arg, NULL);
-}
-
-cw_future *cw_spawn_named(cw_task_fn fn, void *arg, const char *name)
+static cw_future *spawn(cw_task_fn fn, void *arg, const char *name, bool on_shared_stack)
 {
     if (!rt || !fn)
         return NULL;
@@ -279,6 +296,7 @@ cw_future *cw_spawn_named(cw_task_fn fn, void *arg, const char *name)
     }
     t->fn = fn;
     t->arg = arg;
+    t->shares_stack = on_shared_stack && CW_CONTEXT_CAN_COPY;
     t->soon.run = run_scheduled_task;
     t->future = f; /* the task's own reference */
     f->impl = t;
@@ -293,6 +311,21 @@ cw_future *cw_spawn_named(cw_task_fn fn, void *arg, const char *name)
     rt->tasks = t;
     make_ready(t);
     return cw_future_retain(f); /* the caller's reference */
+}
+
+cw_future *cw_spawn(cw_task_fn fn, void *arg)
+{
+    return spawn(fn, arg, NULL, false);
+}
+
+cw_future *cw_spawn_named(cw_task_fn fn, void *arg, const char *name)
+{
+    return spawn(fn, arg, name, false);
+}
+
+cw_future *cw_spawn_on_shared_stack(cw_task_fn fn, void *arg)
+{
+    return spawn(fn, arg, NULL, true);
 }
 
 /* A task awaiting a future is woken by the future's done callback, which the loop schedules
@@ -478,6 +511,10 @@ static void abandon_stuck_tasks(void)
         if (t->awaiting) {
             cw_future_remove_done(t->awaiting, wake, t);
             cw_future_release(t->awaiting);
+        }
+        if (t->on_abandon && t->shares_stack) { /* its stack back in place, for on_abandon to read */
+            cw__stack_make_ready(&t->stack);
+            cw__stack_restore(&t->saved, &t->stack);
         }
         if (t->on_abandon) /* its stack is still there: let the call it is stuck in unhook itself */
             t->on_abandon(t->on_abandon_arg);

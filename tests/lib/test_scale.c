@@ -1,7 +1,9 @@
 /**
  * @file test_scale.c
- * @brief Tests of tasks at scale: more live tasks than one mapping per stack would allow, and a
- *        process limit reached while spawning is named in the error, never called "out of memory".
+ * @brief Tests of tasks at scale: more live tasks than one mapping per stack would allow, a
+ *        process limit reached while spawning is named in the error, never called "out of memory",
+ *        and tasks on the shared stack (cw_spawn_on_shared_stack()): their locals survive other
+ *        tasks running on the same stack, they hold less than a page each, and an overflow faults.
  *
  * Counts, not times: how many tasks succeed, how many memory mappings the process holds.
  */
@@ -11,8 +13,10 @@
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <valgrind/valgrind.h>
 
 static int count_mappings(void)
@@ -144,11 +148,187 @@ START_TEST(test_a_limit_reached_is_named)
 }
 END_TEST
 
+/* ------------------------------------------------------------ the shared stack */
+
+#define LOCALS 64
+
+/* Locals in every frame, checked after every switch: each task's copy must come back intact,
+ * though the tasks in between wrote their own frames over the same addresses. */
+static long nested(int id, int depth)
+{
+    volatile long mine[LOCALS];
+    for (int i = 0; i < LOCALS; i++)
+        mine[i] = (long)id * 1000 + depth * LOCALS + i;
+    long below = 0;
+    if (depth > 0) {
+        below = nested(id, depth - 1);
+    } else {
+        if (cw_sleep((uint64_t)(id % 5) * 10) != 0) /* they wake in another order than they slept */
+            return -1;
+        for (int k = 0; k < 3; k++)
+            if (cw_sleep(0) != 0)
+                return -1;
+    }
+    if (below < 0)
+        return -1;
+    long sum = below;
+    for (int i = 0; i < LOCALS; i++) {
+        if (mine[i] != (long)id * 1000 + depth * LOCALS + i)
+            return -1;
+        sum += mine[i];
+    }
+    return sum;
+}
+
+static long expected_sum(int id, int depth)
+{
+    long sum = 0;
+    for (int d = 0; d <= depth; d++)
+        for (int i = 0; i < LOCALS; i++)
+            sum += (long)id * 1000 + d * LOCALS + i;
+    return sum;
+}
+
+static void *keep_locals(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    long sum = nested(id, id % 8);
+    return sum == expected_sum(id, id % 8) ? NULL : cw_fail(CW_EFAILED, "task %d found its locals changed", id);
+}
+
+static void *mix_of_tasks(void *arg)
+{
+    int *failed = arg;
+    enum { N = 300 };
+    cw_future *tasks[N];
+    for (int i = 0; i < N; i++) /* every fifth on its own stack: both kinds interleave */
+        tasks[i] = i % 5 ? cw_spawn_on_shared_stack(keep_locals, (void *)(intptr_t)i)
+                         : cw_spawn(keep_locals, (void *)(intptr_t)i);
+    cw_future *all = cw_gather(tasks, N, true);
+    cw_await(all);
+    for (int i = 0; i < N; i++)
+        if (cw_future_error(tasks[i]) != 0 && (*failed)++ == 0)
+            fprintf(stderr, "%s\n", cw_future_message(tasks[i]));
+    cw_future_release(all);
+    cw_future_release_all(tasks, N);
+    return NULL;
+}
+
+START_TEST(test_tasks_on_the_shared_stack_keep_their_locals)
+{
+    int failed = 0;
+    ck_assert_int_eq(cw_run(mix_of_tasks, &failed, NULL), 0);
+    ck_assert_msg(failed == 0, "%d of 300 tasks found their locals changed after a switch", failed);
+}
+END_TEST
+
+static long resident_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long size = 0, resident = -1;
+    if (f && fscanf(f, "%ld %ld", &size, &resident) != 2)
+        resident = -1;
+    if (f)
+        fclose(f);
+    return resident * sysconf(_SC_PAGESIZE);
+}
+
+static void *sleep_300(void *arg)
+{
+    (void)arg;
+    return cw_sleep(300) == 0 ? NULL : cw_fail(CW_EFAILED, "sleep failed");
+}
+
+typedef struct footprint {
+    int n;
+    long bytes_per_task;
+} footprint;
+
+static void *measure_sleepers(void *arg)
+{
+    footprint *fp = arg;
+    cw_future **tasks = calloc(fp->n, sizeof *tasks);
+    long before = resident_bytes();
+    for (int i = 0; i < fp->n; i++)
+        tasks[i] = cw_spawn_on_shared_stack(sleep_300, NULL);
+    cw_sleep(100); /* every task has started and sleeps */
+    fp->bytes_per_task = (resident_bytes() - before) / fp->n;
+    cw_future *all = cw_gather(tasks, fp->n, true);
+    int rc = cw_await(all);
+    cw_future_release(all);
+    cw_future_release_all(tasks, fp->n);
+    free(tasks);
+    return rc == 0 ? NULL : cw_fail(rc, "a sleeping task failed");
+}
+
+/* A task on its own stack touches at least one 4 KiB page of it; on the shared stack a sleeping
+ * task keeps only the bytes it uses, and everything it holds fits in the goal of 2 KiB. */
+START_TEST(test_a_task_on_the_shared_stack_holds_less_than_a_page)
+{
+    if (RUNNING_ON_VALGRIND || SANITIZED)
+        return; /* their own bookkeeping counts in the resident size */
+    footprint fp = { .n = 20000 };
+    ck_assert_int_eq(cw_run(measure_sleepers, &fp, NULL), 0);
+    ck_assert_msg(fp.bytes_per_task <= 2048, "a sleeping task on the shared stack holds %ld bytes",
+                  fp.bytes_per_task);
+}
+END_TEST
+
+static __attribute__((noinline)) char write_far_below(void)
+{
+    volatile char big[CW_TASK_STACK_SIZE + 20 * 1024]; /* bigger than the whole stack */
+    for (int i = 0; i < 4096; i++)
+        big[i] = 0x66;
+    return big[0];
+}
+
+static void *overflow_after_a_switch(void *arg)
+{
+    (void)arg;
+    cw_sleep(20); /* first let the others take the shared stack and switch out */
+    write_far_below();
+    return NULL;
+}
+
+static void *overflow_among_others(void *arg)
+{
+    (void)arg;
+    cw_future *tasks[3] = { cw_spawn_on_shared_stack(sleep_50, NULL),
+                            cw_spawn_on_shared_stack(overflow_after_a_switch, NULL), cw_spawn(sleep_50, NULL) };
+    cw_future *all = cw_gather(tasks, 3, true);
+    cw_await(all);
+    cw_future_release(all);
+    cw_future_release_all(tasks, 3);
+    return NULL;
+}
+
+/* The shared stack has its guard region like any other: overflowing it stops the program. */
+START_TEST(test_an_overflow_of_the_shared_stack_faults)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 }); /* an expected crash: no core file */
+        cw_run(overflow_among_others, NULL, NULL);
+        _exit(0);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(!(WIFEXITED(status) && WEXITSTATUS(status) == 0),
+                  "a task used %d KiB of the %d KiB shared stack and nothing stopped it",
+                  (CW_TASK_STACK_SIZE + 20 * 1024) / 1024, CW_TASK_STACK_SIZE / 1024);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("scale");
     TCase *tc = add_case(s, "tasks", 120, NULL, NULL);
     tcase_add_test(tc, test_more_tasks_than_one_mapping_each_allows);
     tcase_add_test(tc, test_a_limit_reached_is_named);
+    tcase_add_test(tc, test_tasks_on_the_shared_stack_keep_their_locals);
+    tcase_add_test(tc, test_a_task_on_the_shared_stack_holds_less_than_a_page);
+    tcase_add_test(tc, test_an_overflow_of_the_shared_stack_faults);
     return run_suite(s);
 }
