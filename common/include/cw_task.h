@@ -114,29 +114,33 @@ cw_future *cw_spawn_named(cw_task_fn fn, void *arg, const char *name);
  * guarded like any other). When it is suspended, the part of that stack it
  * uses, from its innermost frame to the top (a few hundred bytes for a task
  * asleep in cw_sleep()), is copied to the heap, and copied back before it
- * continues. A task on its own stack holds at least a 4 KiB page; a million
- * sleeping tasks spawned this way hold about a kilobyte each, all counted.
- * Each switch costs a copy of that part: cheap for shallow tasks, not for a
- * task that waits deep in its calls or with big local arrays.
+ * continues. A task on its own stack holds at least a 4 KiB page; a sleeping
+ * task spawned this way holds under a kilobyte, all counted. Each switch costs
+ * a copy of that part: cheap for shallow tasks, not for a task that waits deep
+ * in its calls or with big local arrays.
  *
  * The price, and why this is not what cw_spawn() does: while such a task is
  * suspended, its local variables are not where their addresses say. Nothing
  * may read or write them through a pointer then: not another task, not a done
  * callback. So a task spawned this way must not hand the address of one of its
- * locals to anything that outlives the call (a struct passed to cw_spawn(), the
- * argument of cw_future_on_done()), and must not call cw_wait(), which keeps
- * its bookkeeping on the caller's stack. Its own calls to cw_await(),
- * cw_sleep() and cw_gather() are fine: what they share lives on the heap. Such a mistake reads or writes garbage; built with ASan (make
- * ASAN=1) or run under valgrind, it is reported at the faulty access. Built
- * with -DCW_USE_UCONTEXT the task simply gets its own stack.
+ * locals to anything that outlives the call (the argument of cw_spawn() or of
+ * cw_future_on_done()), and must not call cw_wait(), which keeps its
+ * bookkeeping on the caller's stack. Its own calls to cw_await(), cw_sleep()
+ * and cw_gather() are fine: what they share lives on the heap.
+ *
+ * Such a mistake reads or writes garbage. Built with ASan (make ASAN=1) or run
+ * under valgrind, it is reported at the faulty access (not with ASan's
+ * detect_stack_use_after_return, which moves such locals to the heap, where
+ * the mistake does no harm). Built with -DCW_USE_UCONTEXT, the task simply
+ * gets its own stack.
  * @param fn the task's function.
  * @param arg its argument (it may point anywhere but into this task's own stack).
  * @return the task, as cw_spawn().
  *
  * @code
- * static void *sleeper(void *arg) { (void)arg; return cw_sleep(200) == 0 ? NULL : cw_fail(CW_ECANCELLED, NULL); }
+ * static void *sleeper(void *arg) { (void)arg; cw_sleep(200); return NULL; }
  *
- * // inside a task: a million of them hold about a gigabyte (a 4 KiB page each with cw_spawn()).
+ * // inside a task: a million sleepers in under a gigabyte (over 4 GiB with cw_spawn())
  * for (int i = 0; i < 1000000; i++)
  *     tasks[i] = cw_spawn_on_shared_stack(sleeper, NULL);
  * @endcode

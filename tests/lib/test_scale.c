@@ -74,6 +74,9 @@ static void *spawn_crowd(void *arg)
 #endif
 #ifndef SANITIZED
 #define SANITIZED 0
+#else
+#define CW_TEST_ASAN 1
+#include <sanitizer/asan_interface.h>
 #endif
 
 /* One mapping (or two, with a guard) per stack stops near 32,000 tasks at the kernel's
@@ -321,6 +324,71 @@ START_TEST(test_an_overflow_of_the_shared_stack_faults)
 }
 END_TEST
 
+static void write_through(cw_future *f, void *arg)
+{
+    (void)f;
+    *(volatile int *)arg = 1;
+}
+
+static void *resolve_later(void *arg)
+{
+    cw_sleep(10);
+    cw_future_resolve(arg, NULL, NULL);
+    return NULL;
+}
+
+/* The mistake cw_spawn_on_shared_stack() warns about: a callback that writes into the stack of a
+ * task that is switched out. */
+static void *hand_out_a_local(void *arg)
+{
+    cw_future *later = arg;
+    int local = 0;
+#ifdef CW_TEST_ASAN
+    if (__asan_addr_is_in_fake_stack(__asan_get_current_fake_stack(), &local, NULL, NULL))
+        _exit(4); /* detect_stack_use_after_return put local on the heap: no mistake to see */
+#endif
+    cw_future_on_done(later, write_through, &local);
+    cw_sleep(50); /* switched out when the callback runs */
+    cw_future_remove_done(later, write_through, &local);
+    return NULL;
+}
+
+static void *local_written_while_away(void *arg)
+{
+    (void)arg;
+    cw_future *later = cw_future_new();
+    cw_future *tasks[2] = { cw_spawn_on_shared_stack(hand_out_a_local, later), cw_spawn(resolve_later, later) };
+    cw_future *all = cw_gather(tasks, 2, true);
+    cw_await(all);
+    cw_future_release(all);
+    cw_future_release_all(tasks, 2);
+    cw_future_release(later);
+    return NULL;
+}
+
+/* Built with AddressSanitizer, that write is reported where it happens (the copied-out region is
+ * poisoned); without it, the write lands in a stack nobody uses, and nothing can tell. */
+START_TEST(test_asan_reports_a_write_into_a_switched_out_task)
+{
+    if (!SANITIZED)
+        return;
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 }); /* an expected crash: no core file */
+        cw_run(local_written_while_away, NULL, NULL);
+        _exit(0);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 4)
+        return;
+    ck_assert_msg(!(WIFEXITED(status) && WEXITSTATUS(status) == 0),
+                  "a callback wrote into a switched-out task's stack and AddressSanitizer said nothing");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("scale");
@@ -330,5 +398,6 @@ int main(void)
     tcase_add_test(tc, test_tasks_on_the_shared_stack_keep_their_locals);
     tcase_add_test(tc, test_a_task_on_the_shared_stack_holds_less_than_a_page);
     tcase_add_test(tc, test_an_overflow_of_the_shared_stack_faults);
+    tcase_add_test(tc, test_asan_reports_a_write_into_a_switched_out_task);
     return run_suite(s);
 }
