@@ -513,6 +513,10 @@ static void switches(bool quick)
     report("switches", "task switches per second", x.out[0] / x.out[1], "/s", NULL);
     report("switches", "function calls per second", x.out[0] / x.out[2], "/s", NULL);
     report("switches", "a switch costs, in function calls", x.out[1] / x.out[2], "x", NULL);
+    char *copying[] = { client("switches"), "100", quick ? "2000" : "10000", "shared", NULL };
+    program_run y = run_program(copying, 300);
+    if (y.ok && y.n_out >= 3)
+        report("switches", "on the shared stack (copying): switches/s", y.out[0] / y.out[1], "/s", NULL);
     /* System calls per switch, counted by strace: libuv's one epoll_wait per loop turn is shared by 100 tasks. */
     if (system("command -v strace > /dev/null") != 0) {
         printf("  system calls per switch: skipped (strace is not installed)\n");

@@ -5,14 +5,18 @@
  * the task to the loop and later back, two switches. The baseline makes the
  * same number of calls to a function the compiler may not inline.
  *
- * Usage: switches TASKS ROUNDS
+ * Usage: switches TASKS ROUNDS [own|shared]
+ * own (the default): tasks from cw_spawn(); shared: from cw_spawn_on_shared_stack(),
+ * whose switches also copy the task's used stack out and back.
  * Prints "SWITCHES SECONDS CALL_SECONDS" on one line.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "cw.h"
 
 static int rounds;
+static bool shared;
 
 static void *yielder(void *arg)
 {
@@ -34,7 +38,7 @@ static void *main_task(void *arg)
     job *j = arg;
     cw_future **tasks = calloc(j->tasks, sizeof *tasks);
     for (int i = 0; i < j->tasks; i++)
-        tasks[i] = cw_spawn(yielder, NULL);
+        tasks[i] = shared ? cw_spawn_on_shared_stack(yielder, NULL) : cw_spawn(yielder, NULL);
     cw_sleep(0); /* let every task start (and get its stack) before the clock runs */
     uint64_t start = cw_now_us();
     cw_future *all = cw_gather(tasks, j->tasks, true);
@@ -58,10 +62,12 @@ __attribute__((noinline)) static void step(long *counter)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3 || atoi(argv[1]) <= 0 || atoi(argv[2]) <= 0) {
-        fprintf(stderr, "usage: switches TASKS ROUNDS\n");
+    if (argc < 3 || argc > 4 || atoi(argv[1]) <= 0 || atoi(argv[2]) <= 0
+        || (argc == 4 && strcmp(argv[3], "own") != 0 && strcmp(argv[3], "shared") != 0)) {
+        fprintf(stderr, "usage: switches TASKS ROUNDS [own|shared]\n");
         return 2;
     }
+    shared = argc == 4 && strcmp(argv[3], "shared") == 0;
     job j = { .tasks = atoi(argv[1]) };
     rounds = atoi(argv[2]);
     if (cw_run(main_task, &j, NULL) != 0 || j.failures)
