@@ -97,8 +97,9 @@ cw_future *cw_current_task(void)
 
 /* ---- switching ----------------------------------------------------------------------- */
 
-/* A task on the shared stack switched out: keep what it uses of the stack, for the next task
- * needs the stack. Without it the task could never resume correctly: stop, never corrupt. */
+/* A task on the shared stack switched out: copy what it uses of that stack to the heap, since
+ * the next task will write over it. Should that fail, the task could never resume as it was:
+ * stop the program rather than let it run on with a corrupt stack. */
 static void save_shared_stack(task *t)
 {
     if (!cw__stack_save(&t->saved, &t->stack, cw__context_stack_pointer(&t->context))) {
