@@ -327,6 +327,30 @@ START_TEST(test_an_overflow_of_the_shared_stack_faults)
 }
 END_TEST
 
+typedef struct attempt {
+    bool ran;
+    cw_future *task;
+} attempt;
+
+static void *spawn_without_a_function(void *arg)
+{
+    attempt *a = arg;
+    a->task = cw_spawn_on_shared_stack(NULL, NULL);
+    a->ran = true;
+    return NULL;
+}
+
+/* As cw_spawn(): NULL outside cw_run() and for a NULL function, never a crash. */
+START_TEST(test_spawn_on_shared_stack_refuses_bad_input)
+{
+    ck_assert_ptr_null(cw_spawn_on_shared_stack(sleep_50, NULL)); /* outside cw_run() */
+    attempt a = { false, NULL };
+    ck_assert_int_eq(cw_run(spawn_without_a_function, &a, NULL), 0);
+    ck_assert(a.ran);
+    ck_assert_ptr_null(a.task);
+}
+END_TEST
+
 static void write_through(cw_future *f, void *arg)
 {
     (void)f;
@@ -402,5 +426,6 @@ int main(void)
     tcase_add_test(tc, test_a_task_on_the_shared_stack_holds_less_than_a_page);
     tcase_add_test(tc, test_an_overflow_of_the_shared_stack_faults);
     tcase_add_test(tc, test_asan_reports_a_write_into_a_switched_out_task);
+    tcase_add_test(tc, test_spawn_on_shared_stack_refuses_bad_input);
     return run_suite(s);
 }
