@@ -311,9 +311,13 @@ END_TEST
 
 START_TEST(test_crawl_times_each_request)
 {
-    run *r = new_run(4);
+    run *r = new_run(1); /* one at a time: each broken link must give its slot back, or the crawl stops */
     start_run(r);
     check_rc(r, 0, "every link can be checked");
+    ck_assert_msg(r->report->n == r->truth.n, "site %ld: %d links in the report, %d on the site", seed, r->report->n,
+                  r->truth.n);
+    ck_assert_msg(r->at_return.max_open == 1, "site %ld: crawl(max_in_flight = 1) had %ld connections open at once",
+                  seed, r->at_return.max_open);
     for (int i = 0; i < r->truth.n; i++) {
         const truth_link *t = &r->truth.links[i];
         const link_result *l = &r->report->links[report_index(r, t->path)];
@@ -456,7 +460,8 @@ int main(int argc, char **argv)
         { "crawl: the server answers each URL once", test_crawl_fetches_each_url_once, 3, 20 },
         { "crawl: never more than max_in_flight requests, and that many reached", test_crawl_bound_kept_and_reached,
           4, 20 },
-        { "crawl: each request timed (the slow page, the timeout)", test_crawl_times_each_request, 1, 20 },
+        { "crawl: one request at a time, each timed (the slow page, the timeout)", test_crawl_times_each_request, 2,
+          20 },
         { "crawl: the run's deadline stops it, and nothing runs on", test_crawl_deadline, 3, 15 },
         { "crawl: a cancellation stops it, and nothing runs on", test_crawl_cancelled, 3, 15 },
         { "crawl: bad start URL or bound, nothing sent", test_crawl_bad_input, 1, 15 },

@@ -241,12 +241,12 @@ static void *check_link(void *arg)
     cw_future *answer = cw_session_request(c->session, &request);
     int rc = cw_await(answer);
     l->ms = (double)(cw_now_us() - sent) / 1000.0;
-    cw_semaphore_release(c->slots);
     if (rc == 0) {
         l->status = cw_response_of(answer)->status;
         rc = l->status >= 400 ? CW_EHTTP : 0;
     }
     l->error = rc;
+    cw_semaphore_release(c->slots); /* whatever happened: the slot bounds requests, not their outcomes */
     if (rc == 0 && l->status == 200)
         follow(c, l, cw_response_of(answer)->body);
     cw_future_release(answer);
