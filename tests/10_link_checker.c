@@ -345,8 +345,13 @@ static void check_stopped(const run *r, const char *how)
     ck_assert_msg(r->report->links[0].error == 0, "site %ld: the start page was checked before %s: links[0] should "
                   "have error 0, not %s", seed, how, cw_error_name(r->report->links[0].error));
     int unchecked = 0;
-    for (int i = 0; i < r->report->n; i++)
-        unchecked += r->report->links[i].error == CW_ECANCELLED;
+    for (int i = 0; i < r->report->n; i++) {
+        const link_result *l = &r->report->links[i];
+        unchecked += l->error == CW_ECANCELLED;
+        ck_assert_msg(l->error != 0 || (l->status >= 200 && l->status < 400),
+                      "site %ld: %s has error 0 but status %ld: a link not checked to the end before %s should have "
+                      "error CW_ECANCELLED", seed, l->url, l->status, how);
+    }
     ck_assert_msg(unchecked > 0, "site %ld: links not checked when %s happened should have error CW_ECANCELLED: "
                   "none has", seed, how);
     ck_assert_msg(r->requests_later == r->at_return.requests,
