@@ -74,7 +74,7 @@ static inline void site_truth_walk(long seed, site_truth *t)
             snprintf(path, sizeof path, "%.*s", (int)len, p);
             if (truth_find(t, path) < 0 && t->n < TRUTH_MAX) {
                 snprintf(t->links[t->n].path, TRUTH_PATH, "%s", path);
-                snprintf(t->links[t->n].from, TRUTH_PATH, "%s", t->links[i].path);
+                memcpy(t->links[t->n].from, t->links[i].path, TRUTH_PATH); /* i < n: two different links */
                 t->n++;
             }
         }
