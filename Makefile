@@ -61,6 +61,7 @@ SOLUTIONS    := $(SOLVED:%=$(BUILD)/solutions/%)
 GRADE_OBJ    := $(BUILD)/obj/tests/grade.o $(BUILD)/obj/tests/grade_supervise.o
 SUPERVISOR   := $(BUILD)/tools/grade_supervisor
 DIFF_INTERP  := $(if $(wildcard tests/diff/interp.c),$(BUILD)/tests/diff/interp)
+LINKCHECK    := $(if $(wildcard bin/linkcheck.c),$(BUILD)/bin/linkcheck)
 
 # Short lines while building; V=1 shows the whole commands, make -s nothing.
 ifeq ($(V),1)
@@ -193,7 +194,7 @@ help:
 ## What gets built.
 
 # (The empty recipes keep make from saying "Nothing to be done".)
-build-all: $(LIB) $(FIXTURE_BIN) $(SUPERVISOR) $(DEMOS) $(LIBTESTS) $(SOLUTIONS) $(DIFF_INTERP)
+build-all: $(LIB) $(FIXTURE_BIN) $(SUPERVISOR) $(DEMOS) $(LIBTESTS) $(SOLUTIONS) $(DIFF_INTERP) $(LINKCHECK)
 	@:
 build-demos: $(LIB) $(DEMOS)
 	@:
@@ -217,6 +218,13 @@ $(LIB): $(LIB_OBJ)
 	$(Q)$(AR) rcs $@ $^
 
 $(BUILD)/bin/fixture_server: $(BUILD)/obj/common/server/fixture_main.o $(LIB)
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# build/bin/linkcheck: chapter 10's reference crawl() behind a command line.
+$(BUILD)/obj/bin/linkcheck.o: INC = -Ichapters/10_link_checker
+$(BUILD)/bin/linkcheck: $(BUILD)/obj/bin/linkcheck.o $(BUILD)/obj/solutions/10_link_checker/exercise.o $(LIB)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS) $^ $(LDLIBS) -o $@

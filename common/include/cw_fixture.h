@@ -28,6 +28,9 @@
  * 20 to 49 ms, p/9 after 600 ms. p/5 and p/11 link to a missing page (404), p/7 to one that fails (500),
  * p/13 to one that never answers, p/2 to /site/moved/2, a 301 to /site/new/2 (which links back to
  * p/2). A crawl from /site/ finds 41 pages, 4 broken links and 1 slow page.
+ * /site/S/ (S from 1 to 999999) is another site of the same plan drawn from the seed S: 24 to 47 pages,
+ * 1 to 3 missing links, the other defects and the slow page elsewhere, and one more link a page to some
+ * other page, so that pages are linked from several places (site.c says how).
  * `requests` counts answers only, and leaves out /stats and /stats/reset, so
  * reading the counters does not change them (and /stall is never counted).
  * `open` and `max_open` include the connection that asks for /stats.

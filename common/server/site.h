@@ -20,7 +20,8 @@ typedef struct cw__site_answer {
     size_t body_len;
 } cw__site_answer;
 
-/* True when @p path (@p len bytes, no query) is /site or under /site/; then @p out says what to answer. */
+/* True when @p path (@p len bytes, no query) is /site or under /site/; then @p out says what to answer.
+ * A pure function of the path: a test walks a site through it to know what a crawl must find. */
 bool cw__site_answer_for(const char *path, size_t len, cw__site_answer *out);
 
 #endif

@@ -7,6 +7,7 @@
  */
 #include "cw.h"
 #include "support.h"
+#include "../site_truth.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -109,10 +110,43 @@ START_TEST(test_site_is_as_documented)
 }
 END_TEST
 
+/* Every seed gives a site with the plan site.c states, and seed 0 is the documented one. */
+START_TEST(test_seeded_sites_follow_the_plan)
+{
+    static site_truth t;
+    site_truth_walk(0, &t);
+    ck_assert_msg(t.n == 45 && t.pages == 41 && t.broken == 4 && t.slow == 1 && t.redirects == 1,
+                  "seed 0: %d links, %d pages, %d broken, %d slow, %d redirects", t.n, t.pages, t.broken, t.slow,
+                  t.redirects);
+    int sizes[48] = { 0 };
+    for (long seed = 1; seed <= 500; seed++) {
+        site_truth_walk(seed, &t);
+        int pages = t.pages - t.redirects; /* the tree's pages */
+        ck_assert_msg(pages >= 24 && pages <= 47, "seed %ld: %d pages", seed, pages);
+        ck_assert_msg(t.broken >= 3 && t.broken <= 5 && t.slow == 1 && t.redirects == 1,
+                      "seed %ld: %d broken, %d slow, %d redirects", seed, t.broken, t.slow, t.redirects);
+        ck_assert_msg(t.requests == t.n - 1 + t.redirects, "seed %ld: %ld requests for %d links", seed, t.requests,
+                      t.n);
+        for (int i = 1; i < t.n; i++)
+            ck_assert_msg(strncmp(t.links[i].path, t.start, strlen(t.start)) == 0, "seed %ld links to %s", seed,
+                          t.links[i].path);
+        sizes[pages]++;
+    }
+    int different = 0;
+    for (int i = 0; i < 48; i++)
+        different += sizes[i] > 0;
+    ck_assert_msg(different >= 20, "500 seeds gave only %d different site sizes", different);
+    cw__site_answer a;
+    ck_assert(cw__site_answer_for("/site/0/p/1", 11, &a) && a.status == 404);
+    ck_assert(cw__site_answer_for("/site/1000000/", 14, &a) && a.status == 404);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("site");
     TCase *tc = add_case(s, "generated site", 60, server_setup, server_teardown);
     tcase_add_test(tc, test_site_is_as_documented);
+    tcase_add_test(tc, test_seeded_sites_follow_the_plan);
     return run_suite(s);
 }
