@@ -98,11 +98,13 @@ START_TEST(test_group_waits_for_all)
 }
 END_TEST
 
-/* Python: a sleeps 50 ms, b fails at 20 ms, c sleeps 200 ms, the body awaits 1 s: the body and a and c are
- * cancelled, the group raises an ExceptionGroup of b's error alone, and cancelling() is 0 afterwards. */
+/* Python: a sleeps 1.5 s, b fails at 20 ms, c sleeps 2 s, the body awaits 1 s: the body and a and c are
+ * cancelled, the group raises an ExceptionGroup of b's error alone, and cancelling() is 0 afterwards.
+ * (The sleeps that must be cancelled are long: on a loaded machine a loop turn can take tens of ms, and a
+ * task whose sleep ends in the same turn as b's failure has finished before it can be cancelled.) */
 START_TEST(test_group_first_failure_cancels_the_rest)
 {
-    group_case c = { .jobs = { { .ms = 50, .value = 1 }, { .ms = 20, .fail_message = "b broke" }, { .ms = 200 } },
+    group_case c = { .jobs = { { .ms = 1500, .value = 1 }, { .ms = 20, .fail_message = "b broke" }, { .ms = 2000 } },
                      .n_jobs = 3,
                      .body_sleep_ms = 1000 };
     double start = now_ms();
@@ -124,7 +126,7 @@ END_TEST
 /* Python: two tasks that fail at once are both in the ExceptionGroup, in order; the third is cancelled. */
 START_TEST(test_group_collects_every_error)
 {
-    group_case c = { .jobs = { { .fail_message = "x" }, { .fail_message = "y" }, { .ms = 100 } }, .n_jobs = 3 };
+    group_case c = { .jobs = { { .fail_message = "x" }, { .fail_message = "y" }, { .ms = 2000 } }, .n_jobs = 3 };
     ck_assert_int_eq(cw_run(group_main, &c, NULL), 0);
     ck_assert_int_eq(c.exit_rc, CW_EGROUP);
     ck_assert_int_eq(c.n_errors, 2);
@@ -136,11 +138,11 @@ START_TEST(test_group_collects_every_error)
 }
 END_TEST
 
-/* Python: the body raises after 10 ms: the task is cancelled, the group raises an ExceptionGroup of the
- * body's error. */
+/* Python: the body raises after 10 ms: the task (a 2 s sleep) is cancelled, the group raises an
+ * ExceptionGroup of the body's error. */
 START_TEST(test_group_body_error_joins_the_errors)
 {
-    group_case c = { .jobs = { { .ms = 100 } }, .n_jobs = 1, .body_sleep_ms = 10, .body_error = CW_ETOOBIG };
+    group_case c = { .jobs = { { .ms = 2000 } }, .n_jobs = 1, .body_sleep_ms = 10, .body_error = CW_ETOOBIG };
     ck_assert_int_eq(cw_run(group_main, &c, NULL), 0);
     ck_assert_int_eq(c.exit_rc, CW_EGROUP);
     ck_assert_int_eq(c.n_errors, 1);
@@ -399,12 +401,13 @@ START_TEST(test_timeout_external_cancel_stays_cancel)
 }
 END_TEST
 
-/* A deadline over a task group: the group's tasks are cancelled and the scope says CW_ETIMEDOUT. */
+/* A deadline over a task group: the group's tasks are cancelled and the scope says CW_ETIMEDOUT. The task
+ * that must finish first ends 390 ms before the deadline, a gap no loaded loop turn closes. */
 static void *timeout_group_main(void *arg)
 {
     job *jobs = arg;
     cw_timeout *cm;
-    cw_timeout_enter(&cm, 50);
+    cw_timeout_enter(&cm, 400);
     cw_task_group *tg;
     cw_task_group_enter(&tg);
     for (int i = 0; i < 2; i++)
@@ -420,7 +423,7 @@ static void *timeout_group_main(void *arg)
 
 START_TEST(test_timeout_over_a_group)
 {
-    job jobs[2] = { { .ms = 10 }, { .ms = 1000 } };
+    job jobs[2] = { { .ms = 10 }, { .ms = 3000 } };
     ck_assert_int_eq(cw_run(timeout_group_main, jobs, NULL), 0);
 }
 END_TEST
