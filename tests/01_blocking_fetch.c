@@ -34,6 +34,15 @@ static cw_fixture *start_fixture(void)
     return fixture;
 }
 
+/* The server's side of the story: how many requests it answered (it counts an answer before sending it).
+ * A fetch that never reached the server cannot have its answer, whatever it returns. */
+static void expect_answered(cw_fixture *fixture, long n, const char *what)
+{
+    long answered = cw_fixture_stats_get(fixture).requests;
+    ck_assert_msg(answered == n, "%s: the server should have answered %ld request%s, but it answered %ld "
+                  "(a result must come from a real request to the URL)", what, n, n == 1 ? "" : "s", answered);
+}
+
 /* A loopback port where nothing listens: a socket bound to it but not listening, so connects
  * are refused and no other program can take the port while the socket is open. */
 static int refusing_port(int *sock)
@@ -63,6 +72,7 @@ START_TEST(test_get_body)
                   "(body_len is %zu, strlen(body) is %zu)", r.body_len, strlen(r.body));
     ck_assert_msg(r.body[0] == '{' && strstr(r.body, "/get") != NULL,
                   "the body of /get should be the server's JSON naming /get, but was: %.200s", r.body);
+    expect_answered(fixture, 1, "fetch_blocking of /get");
     fetch_result_free(&r);
     cw_fixture_stop(fixture);
 }
@@ -82,6 +92,7 @@ START_TEST(test_404_is_a_response)
     ck_assert_msg(rc == 0 && r.status == 500,
                   "a 500 is a response too: expected rc 0 and status 500, got rc %d (%s) and status %ld", rc,
                   cw_error_name(rc), r.status);
+    expect_answered(fixture, 2, "fetch_blocking of /status/404 then /status/500");
     fetch_result_free(&r);
     cw_fixture_stop(fixture);
 }
@@ -155,6 +166,7 @@ START_TEST(test_whole_body)
                   "a response with an empty body should give body \"\" (an empty string, not NULL: NULL means no "
                   "response) and body_len 0, but body is %s and body_len %zu",
                   r.body ? "not empty" : "NULL", r.body_len);
+    expect_answered(fixture, 2, "fetch_blocking of /bytes/300000 then /bytes/0");
     fetch_result_free(&r);
     cw_fixture_stop(fixture);
 }
@@ -174,6 +186,13 @@ START_TEST(test_timeout)
                   "a 300 ms limit should end the fetch long before %.0f s, but it took %llu ms", 3 * slack(),
                   (unsigned long long)took_ms);
     ck_assert_msg(r.body == NULL && r.status == 0, "after a timeout the result should be empty");
+    /* /stall is never answered, so never counted: the connection is what shows the fetch went out (the
+     * server's thread may take a moment to count it on a loaded machine). */
+    for (int i = 0; i < 100 && cw_fixture_stats_get(fixture).accepted == 0; i++)
+        usleep(20000 * (useconds_t)slack());
+    ck_assert_msg(cw_fixture_stats_get(fixture).accepted >= 1,
+                  "fetch_with_timeout of /stall should have connected to the server, but the server saw no "
+                  "connection (a timeout must come from a real request that got no answer)");
 
     rc = fetch_with_timeout(cw_fixture_url(fixture, "/delay/100", url, sizeof url), 3000, &r);
     ck_assert_msg(rc == 0 && r.status == 200,
@@ -183,6 +202,7 @@ START_TEST(test_timeout)
     rc = fetch_with_timeout(url, 0, &r);
     ck_assert_msg(rc == 0 && r.status == 200, "a limit of 0 means no limit: expected rc 0 and status 200, got rc %d (%s)",
                   rc, cw_error_name(rc));
+    expect_answered(fixture, 2, "fetch_with_timeout of /delay/100, twice");
     fetch_result_free(&r);
     cw_fixture_stop(fixture);
 }
@@ -248,6 +268,7 @@ START_TEST(test_sequential_input_order)
                   results[0].status, results[1].status, results[2].status);
     ck_assert_msg(results[2].body_len == 7, "results[2] should hold the 7 bytes of /bytes/7, but holds %zu",
                   results[2].body_len);
+    expect_answered(fixture, 3, "fetch_all_sequential of three URLs");
     for (int i = 0; i < 3; i++)
         fetch_result_free(&results[i]);
     cw_fixture_stop(fixture);

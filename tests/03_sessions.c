@@ -222,6 +222,7 @@ END_TEST
 typedef struct method_case {
     cw_fixture *fx;
     long post, put, del, get;
+    long answered; /* requests the server had answered when the four calls were done */
     char post_body[256], put_body[256], del_body[256], get_body[256];
 } method_case;
 
@@ -239,6 +240,7 @@ static void *method_main(void *arg)
                           sizeof c->del_body);
     c->get = send_request(session, "GET", cw_fixture_url(c->fx, "/bytes/1000", url, sizeof url), NULL, c->get_body,
                           8);
+    c->answered = cw_fixture_stats_get(c->fx).requests;
     cw_session_close(session);
     return NULL;
 }
@@ -263,6 +265,9 @@ START_TEST(test_send_request_methods)
                   "GET /bytes/1000 into an 8-byte buffer should give 200 and 7 bytes plus the NUL; got %ld and %zu "
                   "bytes",
                   c.get, strlen(c.get_body));
+    ck_assert_msg(c.answered == 4,
+                  "the server should have answered the 4 requests by the time send_request() returned, but it "
+                  "answered %ld: each call sends its request and waits for the answer", c.answered);
 }
 END_TEST
 

@@ -40,6 +40,7 @@ typedef struct within_case {
     unsigned long session_total_ms; /* 0: a default session */
     long slow, after;
     double slow_ms;
+    long answered; /* requests the server had answered when both fetches were done */
 } within_case;
 
 static void *within_main(void *arg)
@@ -59,6 +60,7 @@ static void *within_main(void *arg)
         c->slow = fetch_within(session, cw_fixture_url(c->fx, "/delay/3000", url, sizeof url), 300);
     c->slow_ms = ms_since(started);
     c->after = fetch_within(session, cw_fixture_url(c->fx, "/get", url, sizeof url), 3000);
+    c->answered = cw_fixture_stats_get(c->fx).requests;
     cw_session_close(session);
     return NULL;
 }
@@ -83,6 +85,9 @@ START_TEST(test_total_timeout)
                   "a 300 ms total timeout should fire near 300 ms, it took %.0f ms", c.slow_ms);
     ck_assert_msg(c.after == 200, "after a timeout the session should still work: /get gave %ld (%s)", c.after,
                   name(c.after));
+    ck_assert_msg(c.answered >= 1,
+                  "the server answered no request, yet fetch_within(/get) returned 200: a status must come from a "
+                  "real request");
 }
 END_TEST
 
@@ -94,6 +99,9 @@ START_TEST(test_request_timeout_replaces_session_timeout)
                   "a request-level total of 3000 ms replaces the session's 150 ms, so /delay/400 should give 200; "
                   "got %ld (%s) after %.0f ms",
                   c.slow, name(c.slow), c.slow_ms);
+    ck_assert_msg(c.answered == 2,
+                  "the server should have answered /delay/400 and /get, but it answered %ld request(s): a status "
+                  "must come from a real request", c.answered);
 }
 END_TEST
 
@@ -105,6 +113,7 @@ typedef struct stream_case {
     unsigned long gap_ms[2], total_ms[2];
     long result[2];
     double took_ms[2];
+    long answered; /* requests the server had answered (a drip counts as it starts) when the fetches were done */
 } stream_case;
 
 static void *stream_main(void *arg)
@@ -121,6 +130,7 @@ static void *stream_main(void *arg)
                                     c->total_ms[i]);
         c->took_ms[i] = ms_since(started);
     }
+    c->answered = cw_fixture_stats_get(c->fx).requests;
     cw_session_close(session);
     return NULL;
 }
@@ -154,6 +164,9 @@ START_TEST(test_read_timeout_limits_each_gap)
                   "the read timeout should fire at the first long gap, long before the 1200 ms drip ends; "
                   "it took %.0f ms",
                   c.took_ms[1]);
+    ck_assert_msg(c.answered == 2,
+                  "the server should have started answering both drips, but it answered %ld: a result must come "
+                  "from a real request", c.answered);
 }
 END_TEST
 
@@ -171,6 +184,9 @@ START_TEST(test_total_timeout_still_applies_to_a_stream)
                   c.result[0], name(c.result[0]), c.took_ms[0]);
     ck_assert_msg(c.took_ms[0] < 1500 * slack(), "the 600 ms total should stop the drip near 600 ms, it took %.0f ms",
                   c.took_ms[0]);
+    ck_assert_msg(c.answered == 1,
+                  "the server should have started answering the drip, but it answered %ld request(s): a timeout "
+                  "must come from a real request", c.answered);
 }
 END_TEST
 

@@ -154,12 +154,15 @@ START_TEST(test_fetch_successes_filters_errors)
                      .paths = { "python://bad", "/status/404", "http://127.0.0.1:1/", "/delay/100", "python://x",
                                 "/status/503" },
                      .n = 6 };
-    run_fetch(&c);
+    cw_fixture_stats stats = run_fetch(&c);
     const long want[] = { 404, 200, 503 };
     ck_assert_msg(c.rc == 3, "fetch_successes() should return 3 (the requests that got a response), got %d", c.rc);
     ck_assert_msg(same(c.statuses, want, 3),
                   "statuses[0..2] should be the successes in input order, { 404, 200, 503 }; got %s",
                   list(c.statuses, 3));
+    ck_assert_msg(stats.requests == 3,
+                  "the server should have answered the 3 requests that get a response, but it answered %ld: a status "
+                  "must come from a real request", stats.requests);
 }
 END_TEST
 

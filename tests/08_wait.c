@@ -248,6 +248,9 @@ START_TEST(test_loop_until_none_pending)
                   c.order[0], c.order[1], c.order[2]);
     ck_assert_msg(c.rounds == 3,
                   "each FIRST_COMPLETED wait should return as one request finishes, so 3 rounds; got %d", c.rounds);
+    ck_assert_msg(c.answered_at_return == 3,
+                  "the server had answered %ld requests when fetch_until_none_pending() returned, not 3: every "
+                  "request must really go out and be awaited", c.answered_at_return);
 
     /* Two bad URLs fail before the first wait: one round hands out both. */
     fetch_case d = { .paths = { "python://bad", "/delay/100", "python://x" }, .n = 3, .loop = true };

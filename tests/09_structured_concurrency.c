@@ -186,6 +186,9 @@ START_TEST(test_deadline_not_reached)
     check_rc(&b, "fetch_all_within", 0, "everything finished well before the 3000 ms deadline");
     for (int i = 0; i < 3; i++)
         check_result(&b, i, 200, 0);
+    ck_assert_msg(b.at_return.requests == 3,
+                  "the server answered %ld requests by the time fetch_all_within() returned, not 3: every result "
+                  "must come from a real request", b.at_return.requests);
 }
 END_TEST
 

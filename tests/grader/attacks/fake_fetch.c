@@ -1,8 +1,9 @@
 /* replaces: fetch_blocking fetch_with_timeout fetch_all_sequential */
-/* expect: 10 graded nothing listens */
+/* expect: 1 graded a result must come from a real request */
 /* Attack: a chapter 01 that never connects: it reads the URL and makes up the answer the tests expect
- * (the status in /status/N, N bytes for /bytes/N, a wait for /delay/N, a timeout for /stall). It earns
- * only what the tests cannot tell from a real fetch without asking the server what it saw. */
+ * (the status in /status/N, N bytes for /bytes/N, a wait for /delay/N, a timeout for /stall). Every test of
+ * a fetch also asks the server what it saw (its /stats counters), so this earns only the point that needs
+ * no network: telling a malformed URL and an unknown scheme apart. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,8 @@
 /* replaces: fetch_blocking */
 /* expect: 0 graded should return 0 */
-/* Attack: change the course: the tests, the grader, the Makefile, a new test file, the learner's
- * progress; print TREE-WRITTEN for each write that succeeds. */
+/* Attack: change the course: append a test to the tests (which would break the count guard and leave the
+ * tree modified), a new test file, the grader, the Makefile, the learner's progress; print TREE-WRITTEN for
+ * each write that succeeds. The tree must be unchanged and the chapter graded (not "incomplete"). */
 #include <stdio.h>
 int fetch_blocking(const char *url, fetch_result *out)
 {
