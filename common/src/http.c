@@ -30,6 +30,7 @@
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -111,10 +112,8 @@ struct cw_session {
     bool starting;     /* inside start_queued (which ending a request calls again) */
     bool closing;
     cw_future *closed; /* resolved when the last handle is closed */
-    cw_session *prev, *next;
+    cw__closer left_open; /* cw_run() closes the session should the program not */
 };
-
-static _Thread_local cw_session *open_sessions;
 
 /* The watch of each socket, indexed by descriptor, shared by every session on this thread's loop.
  * A socket libcurl closed without close_socket leaves its (stopped) watch here; whichever session
@@ -233,7 +232,7 @@ static cw_response *response_take(request *r)
 
 const cw_response *cw_response_of(const cw_future *f)
 {
-    return f && f->state == CW_RESOLVED && f->free_result == response_free ? f->result : NULL;
+    return f && f->state == CW_RESOLVED && f->kind == CW__FUTURE_REQUEST ? f->result : NULL;
 }
 
 int cw_response_header(const cw_response *resp, const char *name, char *out, size_t size)
@@ -313,7 +312,7 @@ static void request_end(request *r, int code, const char *fmt, ...)
     if (code == 0) {
         cw_future_resolve(f, resp, response_free);
     } else if (code == CW_ECANCELLED) {
-        cw_future_set_cancelled(f);
+        cw__future_set_cancelled(f);
     } else if (!fmt) { /* a response that could not be taken (out of memory) has no words of its own */
         cw_future_fail(f, code, "%s: %s %s", cw_strerror(code), r->method, r->url ? r->url : "");
     } else {
@@ -554,7 +553,7 @@ static int socket_changed(CURL *easy, curl_socket_t fd, int what, void *session,
     return 0;
 }
 
-static void timer_fired(uv_timer_t *timer)
+static void curl_timer_fired(uv_timer_t *timer)
 {
     socket_action(timer->data, CURL_SOCKET_TIMEOUT, 0);
 }
@@ -566,7 +565,7 @@ static int timer_changed(CURLM *multi, long timeout_ms, void *session)
     if (timeout_ms < 0)
         uv_timer_stop(&s->timer);
     else /* 0 stays 0: rounding it up to 1 ms costs a whole loop turn per request */
-        uv_timer_start(&s->timer, timer_fired, (uint64_t)timeout_ms, 0);
+        uv_timer_start(&s->timer, curl_timer_fired, (uint64_t)timeout_ms, 0);
     return 0;
 }
 
@@ -691,7 +690,7 @@ static void arm_deadline(request *r)
 
 /* ---- starting requests -------------------------------------------------------------------- */
 
-static void start(request *r)
+static void start_request(request *r)
 {
     cw_session *s = r->session;
     CURL *e = s->n_spare > 0 ? s->spare[--s->n_spare] : curl_easy_init();
@@ -754,7 +753,7 @@ static void start_queued(cw_session *s)
     while (r && !s->closing && (s->options.limit == 0 || s->n_active < s->options.limit)) {
         if (can_start(s, r)) {
             unlink_request(r);
-            start(r);
+            start_request(r);
             r = s->queue_head;
         } else {
             r = r->next;
@@ -769,7 +768,7 @@ static int cancel_request(cw_future *f)
     return 0;
 }
 
-static cw_future *failed(int code, const char *message)
+static cw_future *failed_request(int code, const char *message)
 {
     cw_future *f = cw_future_new();
     if (f)
@@ -782,7 +781,7 @@ static int check_url(const char *url, char *host, size_t size, cw_future **error
 {
     char why[512];
     if (!url || !*url) {
-        *error = failed(CW_EBADURL, "the URL is empty");
+        *error = failed_request(CW_EBADURL, "the URL is empty");
         return -1;
     }
     CURLU *u = curl_url();
@@ -793,15 +792,15 @@ static int check_url(const char *url, char *host, size_t size, cw_future **error
     int rc = 0;
     if (uc != CURLUE_OK) {
         snprintf(why, sizeof why, "'%.400s' (%s)", url, curl_url_strerror(uc));
-        *error = failed(CW_EBADURL, why);
+        *error = failed_request(CW_EBADURL, why);
         rc = -1;
     } else if (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0) {
         snprintf(why, sizeof why, "'%.40s' in '%.400s' (only http and https)", scheme, url);
-        *error = failed(CW_ESCHEME, why);
+        *error = failed_request(CW_ESCHEME, why);
         rc = -1;
     } else if (curl_url_get(u, CURLUPART_HOST, &name, 0) != CURLUE_OK || !*name) {
         snprintf(why, sizeof why, "'%.400s' (no host)", url);
-        *error = failed(CW_EBADURL, why);
+        *error = failed_request(CW_EBADURL, why);
         rc = -1;
     } else {
         curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
@@ -824,7 +823,7 @@ static int check_method_and_headers(const cw_request *req, cw_future **error)
                                           "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")]) {
         snprintf(why, sizeof why, "the method '%.100s' is not an HTTP method name (letters, digits, no spaces)",
                  method);
-        *error = failed(CW_EINVAL, why);
+        *error = failed_request(CW_EINVAL, why);
         return -1;
     }
     for (int i = 0; req->headers && req->headers[i]; i++) {
@@ -832,7 +831,7 @@ static int check_method_and_headers(const cw_request *req, cw_future **error)
             int shown = (int)strcspn(req->headers[i], "\r\n");
             snprintf(why, sizeof why, "header %d ('%.*s...') holds a CR or LF (one header per string, no line breaks)",
                      i, shown < 100 ? shown : 100, req->headers[i]);
-            *error = failed(CW_EINVAL, why);
+            *error = failed_request(CW_EINVAL, why);
             return -1;
         }
     }
@@ -844,9 +843,9 @@ cw_future *cw_session_request(cw_session *s, const cw_request *req)
     char host[300];
     cw_future *error = NULL;
     if (!s || !req)
-        return failed(CW_EINVAL, s ? "the request is NULL" : "the session is NULL");
+        return failed_request(CW_EINVAL, s ? "the request is NULL" : "the session is NULL");
     if (s->closing)
-        return failed(CW_EINVAL, "the session is closed");
+        return failed_request(CW_EINVAL, "the session is closed");
     if (check_url(req->url, host, sizeof host, &error) < 0 || check_method_and_headers(req, &error) < 0)
         return error;
 
@@ -878,6 +877,7 @@ cw_future *cw_session_request(cw_session *s, const cw_request *req)
     if (!r->headers)
         goto out_of_memory;
     r->timeouts = req->timeouts ? *req->timeouts : s->options.timeouts;
+    f->kind = CW__FUTURE_REQUEST;
     f->impl = r;
     f->cancel = cancel_request;
 
@@ -912,7 +912,7 @@ out_of_memory:
     return NULL;
 }
 
-static cw_future *simple(cw_session *s, const char *method, const char *url, const void *body, size_t len)
+static cw_future *request_without_headers(cw_session *s, const char *method, const char *url, const void *body, size_t len)
 {
     cw_request req = { .method = method, .url = url, .body = body, .body_len = len };
     return cw_session_request(s, &req);
@@ -920,22 +920,22 @@ static cw_future *simple(cw_session *s, const char *method, const char *url, con
 
 cw_future *cw_session_get(cw_session *s, const char *url)
 {
-    return simple(s, "GET", url, NULL, 0);
+    return request_without_headers(s, "GET", url, NULL, 0);
 }
 
 cw_future *cw_session_post(cw_session *s, const char *url, const void *body, size_t len)
 {
-    return simple(s, "POST", url, body ? body : "", len);
+    return request_without_headers(s, "POST", url, body ? body : "", len);
 }
 
 cw_future *cw_session_put(cw_session *s, const char *url, const void *body, size_t len)
 {
-    return simple(s, "PUT", url, body ? body : "", len);
+    return request_without_headers(s, "PUT", url, body ? body : "", len);
 }
 
 cw_future *cw_session_delete(cw_session *s, const char *url)
 {
-    return simple(s, "DELETE", url, NULL, 0);
+    return request_without_headers(s, "DELETE", url, NULL, 0);
 }
 
 /* ---- opening and closing sessions --------------------------------------------------------- */
@@ -989,6 +989,8 @@ static CURLMcode configure_multi(cw_session *s)
     return mc;
 }
 
+static void close_left_open(cw__closer *c);
+
 int cw_session_open(cw_session **out, const cw_session_options *options)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -1017,10 +1019,8 @@ int cw_session_open(cw_session **out, const cw_session_options *options)
     uv_timer_init(s->loop, &s->timer); /* cannot fail: it only fills in the handle */
     s->timer.data = s;
     s->open_handles = 1;
-    s->next = open_sessions;
-    if (open_sessions)
-        open_sessions->prev = s;
-    open_sessions = s;
+    s->left_open.close = close_left_open;
+    cw__close_at_run_end(&s->left_open);
     *out = s;
     return 0;
 }
@@ -1045,12 +1045,7 @@ static void timer_closed(uv_handle_t *h)
 static void session_shut(cw_session *s)
 {
     s->closing = true;
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        open_sessions = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
+    cw__closer_forget(&s->left_open);
     while (s->queue_head)
         request_end(s->queue_head, CW_ECANCELLED, NULL);
     while (s->active)
@@ -1081,8 +1076,7 @@ int cw_session_close(cw_session *s)
     return rc == CW_ECANCELLED ? rc : 0;
 }
 
-void cw_http_close_leftovers(void)
+static void close_left_open(cw__closer *c)
 {
-    while (open_sessions)
-        session_shut(open_sessions);
+    session_shut((cw_session *)((char *)c - offsetof(cw_session, left_open)));
 }
