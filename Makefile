@@ -208,7 +208,7 @@ endif
 # knows the flags of each demo, exercise, solution, test and library file.
 compile_commands.json: deps
 	@tools/check_deps bear
-	+bear --output $@ -- $(MAKE) --no-print-directory -B BUILD=build/compile-commands build-all build-bench \
+	+bear --output $@ -- $(MAKE) --no-print-directory -k -B BUILD=build/compile-commands build-all build-bench \
 	    $(GRADED:%=build/compile-commands/obj/chapters/%/exercise.o)
 
 help:
