@@ -184,7 +184,7 @@ fuzz: deps
 	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
 	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/crashes
 	clang $(CSTD) $(WARNINGS) -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -Icommon/include \
-	    fuzz/fixture_fuzz.c $(FIXTURE_SRC) $(PKG_CFLAGS) $(LDLIBS) -o $(BUILD)/fuzz/fixture_fuzz
+	    fuzz/fixture_fuzz.c $(FIXTURE_SRC) $(LIB_SRC) $(PKG_CFLAGS) $(LDLIBS) -o $(BUILD)/fuzz/fixture_fuzz
 	$(BUILD)/fuzz/fixture_fuzz -max_total_time=$(FUZZ_SECONDS) -timeout=30 -dict=fuzz/http.dict \
 	    -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/crashes/ $(BUILD)/fuzz/corpus fuzz/corpus
 
