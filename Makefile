@@ -148,16 +148,16 @@ gradescope:
 	@BUILD="$(BUILD)" tools/gradescope
 
 test: deps
-	@tools/check_deps valgrind bwrap py:aiohttp py:requests
+	$(CHECK_DEPS) valgrind bwrap py:aiohttp py:requests
 	+@MAKE="$(MAKE)" BUILD="$(BUILD)" CC="$(CC)" tools/test
 
 stress: deps
-	@tools/check_deps valgrind
+	$(CHECK_DEPS) valgrind
 	+@MAKE="$(MAKE)" BUILD="$(BUILD)" STRESS_N="$(STRESS_N)" tools/stress
 
 # A lesson's output blocks are what its cells print (tools/check_notebook; make test compares them).
 lesson-outputs: deps
-	@tools/check_deps py:aiohttp py:requests
+	$(CHECK_DEPS) py:aiohttp py:requests
 	+@$(MAKE) --no-print-directory build-demos $(FIXTURE_BIN)
 	@tools/check_notebook --write
 
@@ -190,7 +190,7 @@ fuzz: deps
 
 docs:
 	@test -f docs/Doxyfile || { echo "docs/Doxyfile is missing: there is no documentation to build."; exit 1; }
-	@tools/check_deps doxygen dot
+	$(CHECK_DEPS) doxygen dot
 	@mkdir -p build
 	doxygen docs/Doxyfile
 
@@ -199,15 +199,14 @@ clean:
 
 # The system packages: tools/check_deps says what is missing and installs it (apt-get; sudo only when
 # not root). NO_DEPS=1 skips the check, for systems set up by other means.
+CHECK_DEPS = $(if $(filter 1,$(NO_DEPS)),@true,@tools/check_deps)
 deps:
-ifneq ($(NO_DEPS),1)
-	@tools/check_deps
-endif
+	$(CHECK_DEPS)
 
 # Every compile command (make -B in a separate build directory, watched by Debian's bear), so clangd
 # knows the flags of each demo, exercise, solution, test and library file.
 compile_commands.json: deps
-	@tools/check_deps bear
+	$(CHECK_DEPS) bear
 	+bear --output $@ -- $(MAKE) --no-print-directory -k -B BUILD=build/compile-commands build-all build-bench \
 	    $(GRADED:%=build/compile-commands/obj/chapters/%/exercise.o)
 
