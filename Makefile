@@ -229,13 +229,13 @@ build-bench: $(LIBS) $(BENCHES)
 
 # The compiler and its flags as last used in $(BUILD): every object depends on this file, which is
 # rewritten only when they change (CC=clang, CFLAGS=-O0, SANITIZE=...), so a change rebuilds everything.
-# Warnings are left out: WERROR=1 changes no object. (A read-only build, as in the grading sandbox,
-# keeps the file it has.)
-FLAGS_STAMP := $(BUILD)/flags
+# Warnings are left out: WERROR=1 changes no object. It lives with the objects, so that the grading
+# sandbox, which sees build/obj read-only and nothing else of build/, reads the same file.
+FLAGS_STAMP := $(BUILD)/obj/flags
 FLAGS_NOW   := $(CC) $(CSTD) $(HARDEN) $(CFLAGS) $(DWARF) $(SANITIZE) $(PKG_CFLAGS) | $(LDFLAGS) $(LDLIBS)
 ifeq ($(filter clean help deps docs compile_commands.json,$(MAKECMDGOALS)),)
 ifneq ($(file <$(FLAGS_STAMP)),$(FLAGS_NOW))
-$(shell mkdir -p $(BUILD) 2>/dev/null && printf '%s\n' '$(FLAGS_NOW)' >$(FLAGS_STAMP) 2>/dev/null)
+$(shell mkdir -p $(BUILD)/obj 2>/dev/null && printf '%s\n' '$(FLAGS_NOW)' >$(FLAGS_STAMP) 2>/dev/null)
 endif
 endif
 
