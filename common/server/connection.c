@@ -49,7 +49,7 @@ static bool conn_ending(const conn *c)
 
 static bool conn_output_full(conn *c)
 {
-    return uv_stream_get_write_queue_size((uv_stream_t *) &c->tcp) > OUTPUT_LIMIT;
+    return uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > OUTPUT_LIMIT;
 }
 
 static void on_written(uv_write_t *req, int status)
@@ -70,12 +70,12 @@ void cw__conn_send(conn *c, uv_buf_t *bufs, unsigned nbufs, unsigned ncopy)
 {
     if (c->state == CONN_CLOSING)
         return;
-    int r = uv_try_write((uv_stream_t *) &c->tcp, bufs, nbufs);
+    int r = uv_try_write((uv_stream_t *)&c->tcp, bufs, nbufs);
     if (r < 0 && r != UV_EAGAIN) {
         conn_close(c);
         return;
     }
-    size_t done = r > 0 ? (size_t) r : 0;
+    size_t done = r > 0 ? (size_t)r : 0;
     unsigned i = 0;
     while (i < nbufs && done >= bufs[i].len)
         done -= bufs[i++].len;
@@ -93,7 +93,7 @@ void cw__conn_send(conn *c, uv_buf_t *bufs, unsigned nbufs, unsigned ncopy)
         conn_close(c);
         return;
     }
-    char *copy = (char *) &w->bufs[left];
+    char *copy = (char *)&w->bufs[left];
     for (unsigned k = i; k < nbufs; k++) {
         w->bufs[k - i] = bufs[k];
         if (k < ncopy) {
@@ -103,7 +103,7 @@ void cw__conn_send(conn *c, uv_buf_t *bufs, unsigned nbufs, unsigned ncopy)
         }
     }
     w->req.data = c;
-    if (uv_write(&w->req, (uv_stream_t *) &c->tcp, w->bufs, left, on_written) < 0) {
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, w->bufs, left, on_written) < 0) {
         free(w);
         conn_close(c);
     }
@@ -145,18 +145,17 @@ void cw__conn_count(conn *c)
 }
 
 /** Format the status line and headers; a body length < 0 sends no Content-Length. */
-size_t cw__conn_head(conn *c, char *out, size_t size, int status, const char *type,
-                          long long body_len, const char *extra)
+size_t cw__conn_head(conn *c, char *out, size_t size, int status, const char *type, long long body_len,
+                     const char *extra)
 {
     cw__conn_count(c); /* every answer starts here */
     char length[48] = "";
     if (body_len >= 0)
         snprintf(length, sizeof length, "Content-Length: %lld\r\n", body_len);
-    int n = snprintf(out, size,
-                     "HTTP/1.1 %d %s\r\nServer: cw-fixture\r\nContent-Type: %s\r\n%sConnection: %s\r\n%s\r\n",
-                     status, reason_of(status), type, length, c->keep_alive ? "keep-alive" : "close",
-                     extra ? extra : "");
-    return n < 0 ? 0 : (size_t) n >= size ? size - 1 : (size_t) n;
+    int n =
+        snprintf(out, size, "HTTP/1.1 %d %s\r\nServer: cw-fixture\r\nContent-Type: %s\r\n%sConnection: %s\r\n%s\r\n",
+                 status, reason_of(status), type, length, c->keep_alive ? "keep-alive" : "close", extra ? extra : "");
+    return n < 0 ? 0 : (size_t)n >= size ? size - 1 : (size_t)n;
 }
 
 /** Start an answer: count it, then send its head and (unless HEAD) its body in one write. */
@@ -165,9 +164,9 @@ void cw__conn_respond(conn *c, int status, const char *type, const char *body, s
     bool bodiless = status == 204 || status == 304;
     char head[512];
     uv_buf_t bufs[2];
-    bufs[0] = uv_buf_init(head, (unsigned) cw__conn_head(c, head, sizeof head, status, type,
-                                                       bodiless ? -1 : (long long) len, extra));
-    bufs[1] = uv_buf_init((char *) body, (unsigned) len);
+    bufs[0] = uv_buf_init(
+        head, (unsigned)cw__conn_head(c, head, sizeof head, status, type, bodiless ? -1 : (long long)len, extra));
+    bufs[1] = uv_buf_init((char *)body, (unsigned)len);
     unsigned n = c->head_only || bodiless || len == 0 ? 1 : 2;
     cw__conn_send(c, bufs, n, n);
 }
@@ -243,7 +242,7 @@ static size_t conn_parse(conn *c, const char *data, size_t len)
 static void conn_stop_reading(conn *c)
 {
     if (c->reading)
-        uv_read_stop((uv_stream_t *) &c->tcp);
+        uv_read_stop((uv_stream_t *)&c->tcp);
     c->reading = false;
 }
 
@@ -270,7 +269,7 @@ static void conn_keep(conn *c, const char *data, size_t len)
 
 static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
 {
-    (void) suggested;
+    (void)suggested;
     conn *c = handle->data;
     *buf = uv_buf_init(c->fx->read_buf, sizeof c->fx->read_buf);
 }
@@ -292,9 +291,9 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     }
     if (c->state == CONN_STALLED || conn_ending(c))
         return;
-    size_t used = c->state == CONN_ANSWERING ? 0 : conn_parse(c, buf->base, (size_t) nread);
-    if (used < (size_t) nread && (c->state == CONN_ANSWERING || (c->state == CONN_READING && conn_output_full(c))))
-        conn_keep(c, buf->base + used, (size_t) nread - used);
+    size_t used = c->state == CONN_ANSWERING ? 0 : conn_parse(c, buf->base, (size_t)nread);
+    if (used < (size_t)nread && (c->state == CONN_ANSWERING || (c->state == CONN_READING && conn_output_full(c))))
+        conn_keep(c, buf->base + used, (size_t)nread - used);
     if (conn_output_full(c))
         conn_stop_reading(c); /* a client that does not read its answers is not fed more: on_written resumes */
 }
@@ -312,12 +311,12 @@ static void conn_continue(conn *c)
     if (conn_held(c) || conn_output_full(c))
         return;
     if (c->peer_done) { /* every request the half-closed client sent is answered */
-        if (uv_stream_get_write_queue_size((uv_stream_t *) &c->tcp) == 0)
+        if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) == 0)
             conn_close(c); /* all sent, and no input is left unread (so no reset): close at once */
         else
             conn_drain(c); /* close once the answers are out */
     } else if (!c->reading) {
-        c->reading = uv_read_start((uv_stream_t *) &c->tcp, on_alloc, on_read) == 0;
+        c->reading = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0;
         if (!c->reading)
             conn_close(c);
     }
@@ -329,7 +328,6 @@ void cw__conn_request_timeout(uv_timer_t *timer)
 {
     conn_close(timer->data);
 }
-
 
 static void on_conn_closed(uv_handle_t *handle)
 {
@@ -355,8 +353,8 @@ static void conn_end(conn *c, bool reset)
         c->next->prev = c->prev;
     atomic_fetch_sub(&c->fx->open, 1);
     if (!reset || uv_tcp_close_reset(&c->tcp, on_conn_closed) < 0)
-        uv_close((uv_handle_t *) &c->tcp, on_conn_closed);
-    uv_close((uv_handle_t *) &c->timer, on_conn_closed);
+        uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+    uv_close((uv_handle_t *)&c->timer, on_conn_closed);
 }
 
 static void conn_close(conn *c)
@@ -387,7 +385,7 @@ static void on_shutdown(uv_shutdown_t *req, int status)
        that can destroy the answer before the client has read it. */
     uv_timer_start(&c->timer, on_linger_over, LINGER_MS, 0);
     if (!c->reading)
-        c->reading = uv_read_start((uv_stream_t *) &c->tcp, on_alloc, on_read) == 0;
+        c->reading = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0;
 }
 
 /** The last answer is queued: send FIN after it, then wait for the client's. */
@@ -398,7 +396,7 @@ static void conn_drain(conn *c)
     c->state = CONN_DRAINING;
     uv_timer_stop(&c->timer);
     c->shutdown.data = c;
-    if (uv_shutdown(&c->shutdown, (uv_stream_t *) &c->tcp, on_shutdown) < 0)
+    if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->tcp, on_shutdown) < 0)
         conn_close(c);
 }
 
@@ -424,7 +422,7 @@ void cw__conn_accept(uv_stream_t *server, int status)
     long open = atomic_fetch_add(&fx->open, 1) + 1;
     if (open > atomic_load(&fx->max_open))
         atomic_store(&fx->max_open, open);
-    if (uv_accept(server, (uv_stream_t *) &c->tcp) < 0) {
+    if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0) {
         conn_close(c);
         return;
     }
@@ -434,7 +432,7 @@ void cw__conn_accept(uv_stream_t *server, int status)
     atomic_fetch_add(&fx->accepted, 1);
     uv_tcp_nodelay(&c->tcp, 1);
     uv_timer_start(&c->timer, cw__conn_request_timeout, REQUEST_TIMEOUT_MS, 0);
-    c->reading = uv_read_start((uv_stream_t *) &c->tcp, on_alloc, on_read) == 0;
+    c->reading = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0;
     if (!c->reading)
         conn_close(c);
 }

@@ -54,8 +54,8 @@ void cw_fixture_set_connect_cost(cw_fixture *fixture, unsigned ms)
 static void on_stop(uv_async_t *async)
 {
     cw_fixture *fx = async->data;
-    uv_close((uv_handle_t *) &fx->listener, NULL);
-    uv_close((uv_handle_t *) &fx->stopper, NULL);
+    uv_close((uv_handle_t *)&fx->listener, NULL);
+    uv_close((uv_handle_t *)&fx->stopper, NULL);
     cw__conn_close_all(fx);
 }
 
@@ -77,7 +77,7 @@ static void server_thread(void *arg)
 static void fill_pattern(void)
 {
     for (size_t i = 0; i < sizeof cw__pattern; i++)
-        cw__pattern[i] = (char) ('a' + i % 26);
+        cw__pattern[i] = (char)('a' + i % 26);
 }
 
 static void start_once(void)
@@ -104,22 +104,22 @@ cw_fixture *cw_fixture_start(int port)
     struct sockaddr_storage bound;
     int bound_len = sizeof bound;
     uv_ip4_addr("127.0.0.1", port, &addr);
-    if ((r = uv_tcp_bind(&fx->listener, (const struct sockaddr *) &addr, 0)) < 0 ||
-        (r = uv_listen((uv_stream_t *) &fx->listener, BACKLOG, cw__conn_accept)) < 0 ||
-        (r = uv_tcp_getsockname(&fx->listener, (struct sockaddr *) &bound, &bound_len)) < 0 ||
+    if ((r = uv_tcp_bind(&fx->listener, (const struct sockaddr *)&addr, 0)) < 0 ||
+        (r = uv_listen((uv_stream_t *)&fx->listener, BACKLOG, cw__conn_accept)) < 0 ||
+        (r = uv_tcp_getsockname(&fx->listener, (struct sockaddr *)&bound, &bound_len)) < 0 ||
         (r = uv_async_init(&fx->loop, &fx->stopper, on_stop)) < 0) {
         fprintf(stderr, "fixture server: cannot listen on 127.0.0.1:%d: %s\n", port, uv_strerror(r));
-        uv_close((uv_handle_t *) &fx->listener, NULL);
+        uv_close((uv_handle_t *)&fx->listener, NULL);
         uv_run(&fx->loop, UV_RUN_DEFAULT);
         uv_loop_close(&fx->loop);
         free(fx);
         return NULL;
     }
-    fx->port = ntohs(((struct sockaddr_in *) &bound)->sin_port);
+    fx->port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
     if ((r = uv_thread_create(&fx->thread, server_thread, fx)) < 0) {
         fprintf(stderr, "fixture server: cannot start its thread: %s\n", uv_strerror(r));
-        uv_close((uv_handle_t *) &fx->listener, NULL);
-        uv_close((uv_handle_t *) &fx->stopper, NULL);
+        uv_close((uv_handle_t *)&fx->listener, NULL);
+        uv_close((uv_handle_t *)&fx->stopper, NULL);
         uv_run(&fx->loop, UV_RUN_DEFAULT);
         uv_loop_close(&fx->loop);
         free(fx);

@@ -46,7 +46,7 @@ static int on_url(http_parser *p, const char *at, size_t len)
 static int on_header_field(http_parser *p, const char *at, size_t len)
 {
     conn *c = p->data;
-    if (!head_grows(c, len + (c->last_was_value ? 4 : 0)))  /* 4: ": " and CRLF */
+    if (!head_grows(c, len + (c->last_was_value ? 4 : 0))) /* 4: ": " and CRLF */
         return -1;
     if (c->last_was_value)
         c->field_len = 0;
@@ -88,7 +88,7 @@ static int on_headers_complete(http_parser *p)
     c->head_only = p->method == HTTP_HEAD;
     if ((p->flags & F_CONTENTLENGTH) && p->content_length > BODY_LIMIT) {
         c->reject = 413;
-        return -1;  /* any value but 0, 1 and 2 is an error for http-parser */
+        return -1; /* any value but 0, 1 and 2 is an error for http-parser */
     }
     c->url[c->url_len] = '\0';
     c->route = cw__route_find(c->url, strcspn(c->url, "?"));

@@ -71,30 +71,30 @@ static size_t json_escape(char *out, const char *in, size_t len)
     static const char hex[] = "0123456789abcdef";
     char *o = out;
     for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char) in[i];
+        unsigned char ch = (unsigned char)in[i];
         if (ch == '"' || ch == '\\') {
             *o++ = '\\';
-            *o++ = (char) ch;
+            *o++ = (char)ch;
         } else if (ch < 0x20) {
             memcpy(o, "\\u00", 4);
             o[4] = hex[ch >> 4];
             o[5] = hex[ch & 15];
             o += 6;
         } else {
-            *o++ = (char) ch;
+            *o++ = (char)ch;
         }
     }
-    return (size_t) (o - out);
+    return (size_t)(o - out);
 }
 
 /** /get and /delay: {"method": "GET", "url": "/get?a=1"} plus @p more fields. */
 static void answer_json_summary(conn *c, const char *more)
 {
     char body[6 * URL_MAX + 256];
-    size_t n = (size_t) snprintf(body, sizeof body, "{\"method\": \"%s\", \"url\": \"",
-                                 http_method_str((enum http_method) c->parser.method));
+    size_t n = (size_t)snprintf(body, sizeof body, "{\"method\": \"%s\", \"url\": \"",
+                                http_method_str((enum http_method)c->parser.method));
     n += json_escape(body + n, c->url, c->url_len);
-    n += (size_t) snprintf(body + n, sizeof body - n, "\"%s}\n", more ? more : "");
+    n += (size_t)snprintf(body + n, sizeof body - n, "\"%s}\n", more ? more : "");
     cw__conn_respond(c, 200, "application/json", body, n, NULL);
 }
 
@@ -107,14 +107,14 @@ static void answer_method(conn *c)
         cw__conn_respond_text(c, 500, "out of memory\n");
         return;
     }
-    size_t n = (size_t) snprintf(body, size, "{\"method\": \"%s\", \"url\": \"",
-                                 http_method_str((enum http_method) c->parser.method));
+    size_t n = (size_t)snprintf(body, size, "{\"method\": \"%s\", \"url\": \"",
+                                http_method_str((enum http_method)c->parser.method));
     n += json_escape(body + n, c->url, c->url_len);
-    n += (size_t) snprintf(body + n, size - n, "\", \"content_type\": \"");
+    n += (size_t)snprintf(body + n, size - n, "\", \"content_type\": \"");
     n += json_escape(body + n, c->content_type, c->type_len);
-    n += (size_t) snprintf(body + n, size - n, "\", \"data\": \"");
+    n += (size_t)snprintf(body + n, size - n, "\", \"data\": \"");
     n += json_escape(body + n, c->body ? c->body : "", c->body_len);
-    n += (size_t) snprintf(body + n, size - n, "\"}\n");
+    n += (size_t)snprintf(body + n, size - n, "\"}\n");
     cw__conn_respond(c, 200, "application/json", body, n, NULL);
     free(body);
 }
@@ -125,7 +125,7 @@ static void answer_stats(conn *c)
     char body[256];
     int n = snprintf(body, sizeof body, "{\"accepted\": %ld, \"open\": %ld, \"max_open\": %ld, \"requests\": %ld}\n",
                      s.accepted, s.open, s.max_open, s.requests);
-    cw__conn_respond(c, 200, "application/json", body, (size_t) n, NULL);
+    cw__conn_respond(c, 200, "application/json", body, (size_t)n, NULL);
 }
 
 /* ---------------------------------------------------------------- handlers */
@@ -159,7 +159,7 @@ static cw__answered answer_delay(conn *c)
         cw__conn_respond_text(c, 400, "/delay/{ms}: ms must be a whole number from 0 to 600000\n");
         return CW__ANSWERED_NOW;
     }
-    uv_timer_start(&c->timer, on_delay_done, (uint64_t) c->arg, 0);
+    uv_timer_start(&c->timer, on_delay_done, (uint64_t)c->arg, 0);
     return CW__ANSWERED_LATER;
 }
 
@@ -169,7 +169,7 @@ static cw__answered answer_status(conn *c)
     if (status < 0)
         cw__conn_respond_text(c, 400, "/status/{code}: code must be a number from 200 to 599\n");
     else
-        cw__conn_respond(c, (int) status, "text/plain", "", 0, NULL);
+        cw__conn_respond(c, (int)status, "text/plain", "", 0, NULL);
     return CW__ANSWERED_NOW;
 }
 
@@ -180,14 +180,14 @@ static cw__answered answer_bytes(conn *c)
         cw__conn_respond_text(c, 400, "/bytes/{n}: n must be a whole number from 0 to 67108864\n");
         return CW__ANSWERED_NOW;
     }
-    size_t n = (size_t) arg;
+    size_t n = (size_t)arg;
     char head[512];
     uv_buf_t bufs[1 + BYTES_MAX / PATTERN_SIZE + 1];
     unsigned nbufs = 0;
-    bufs[nbufs++] = uv_buf_init(head, (unsigned) cw__conn_head(c, head, sizeof head, 200,
-                                                             "application/octet-stream", (long long) n, NULL));
+    bufs[nbufs++] = uv_buf_init(
+        head, (unsigned)cw__conn_head(c, head, sizeof head, 200, "application/octet-stream", (long long)n, NULL));
     for (size_t off = 0; !c->head_only && off < n; off += PATTERN_SIZE)
-        bufs[nbufs++] = uv_buf_init(cw__pattern, (unsigned) (n - off < PATTERN_SIZE ? n - off : PATTERN_SIZE));
+        bufs[nbufs++] = uv_buf_init(cw__pattern, (unsigned)(n - off < PATTERN_SIZE ? n - off : PATTERN_SIZE));
     cw__conn_send(c, bufs, nbufs, 1);
     return CW__ANSWERED_NOW;
 }
@@ -209,7 +209,7 @@ static void on_drip(uv_timer_t *timer)
 /** Byte i goes out at start + (i + 1) * duration / bytes, so the gaps do not drift. */
 static void drip_schedule(conn *c)
 {
-    uint64_t due = c->drip_start + (uint64_t) ((c->drip_sent + 1) * c->arg2 / c->arg);
+    uint64_t due = c->drip_start + (uint64_t)((c->drip_sent + 1) * c->arg2 / c->arg);
     uint64_t now = uv_now(&c->fx->loop);
     uv_timer_start(&c->timer, on_drip, due > now ? due - now : 0, 0);
 }
@@ -223,8 +223,8 @@ static cw__answered answer_drip(conn *c)
         return CW__ANSWERED_NOW;
     }
     char head[512];
-    uv_buf_t buf = uv_buf_init(head, (unsigned) cw__conn_head(c, head, sizeof head, 200,
-                                                            "application/octet-stream", c->arg, NULL));
+    uv_buf_t buf =
+        uv_buf_init(head, (unsigned)cw__conn_head(c, head, sizeof head, 200, "application/octet-stream", c->arg, NULL));
     cw__conn_send(c, &buf, 1, 1);
     if (c->head_only || c->arg == 0)
         return CW__ANSWERED_NOW;
@@ -246,7 +246,7 @@ static cw__answered answer_close(conn *c)
     char head[512];
     c->keep_alive = false;
     uv_buf_t bufs[2];
-    bufs[0] = uv_buf_init(head, (unsigned) cw__conn_head(c, head, sizeof head, 200, "text/plain", 1000, NULL));
+    bufs[0] = uv_buf_init(head, (unsigned)cw__conn_head(c, head, sizeof head, 200, "text/plain", 1000, NULL));
     bufs[1] = uv_buf_init(cw__pattern, CLOSE_SENT);
     cw__conn_send(c, bufs, 2, 1);
     return CW__ANSWERED_NOW;
@@ -328,6 +328,8 @@ static cw__answered answer_not_found(conn *c)
 
 #define GET_HEAD (ROUTE_GET | ROUTE_HEAD)
 
+/* A table reads best in columns: */
+/* clang-format off */
 static const cw__route routes[] = {
     { "/get",            EXACT,   GET_HEAD,   answer_get,            false, false },
     { "/delay/",         PREFIX,  ROUTE_ANY,  answer_delay,          false, false },
@@ -348,6 +350,7 @@ static const cw__route routes[] = {
     { "/stats",          EXACT,   ROUTE_ANY,  answer_stats_now,      false, true },
     { "/stats/reset",    EXACT,   ROUTE_ANY,  answer_stats_reset,    false, true },
 };
+/* clang-format on */
 
 static const cw__route not_found = { "", EXACT, ROUTE_ANY, answer_not_found, false, false };
 
@@ -386,15 +389,18 @@ static unsigned method_bit(unsigned method)
 /* 405, with the route's methods in the Allow header ("GET, HEAD"). */
 static void answer_not_allowed(conn *c, unsigned methods)
 {
-    static const struct { unsigned bit; const char *name; } names[] = {
-        { ROUTE_GET, "GET" }, { ROUTE_HEAD, "HEAD" }, { ROUTE_POST, "POST" },
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {
+        { ROUTE_GET, "GET" }, { ROUTE_HEAD, "HEAD" },   { ROUTE_POST, "POST" },
         { ROUTE_PUT, "PUT" }, { ROUTE_PATCH, "PATCH" }, { ROUTE_DELETE, "DELETE" },
     };
     char extra[96] = "Allow: ";
     size_t n = strlen(extra);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (methods & names[i].bit)
-            n += (size_t) snprintf(extra + n, sizeof extra - n, "%s%s", n > 7 ? ", " : "", names[i].name);
+            n += (size_t)snprintf(extra + n, sizeof extra - n, "%s%s", n > 7 ? ", " : "", names[i].name);
     snprintf(extra + n, sizeof extra - n, "\r\n");
     static const char text[] = "method not allowed\n";
     cw__conn_respond(c, 405, "text/plain", text, sizeof text - 1, extra);

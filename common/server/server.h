@@ -22,20 +22,20 @@
 #define CW__HIDDEN __attribute__((visibility("hidden")))
 
 enum {
-    BACKLOG = 4096,                 /* the kernel caps it at net.core.somaxconn */
-    HEADER_LIMIT = 16 * 1024,       /* a larger header section gets 431 */
-    BODY_LIMIT = 8 * 1024 * 1024,   /* a larger body gets 413 */
-    REQUEST_TIMEOUT_MS = 10000,     /* a client that has not sent its whole request by then is dropped */
-    LINGER_MS = 2000,               /* after a final answer, read until EOF for this long */
-    URL_MAX = 2048,                 /* a longer URL gets 414 */
-    PENDING_LIMIT = 1024 * 1024,    /* stop reading when this much waits behind a slow answer */
-    OUTPUT_LIMIT = 1024 * 1024,     /* stop reading when this much of the answers waits to be sent */
-    REUSE_RESET_MS = 50,            /* /reset_on_reuse: how long the next request waits for its reset */
-    BYTES_MAX = 64 * 1024 * 1024,   /* /bytes/{n} */
-    DELAY_MAX_MS = 600000,          /* /delay/{ms} and /drip duration */
-    DRIP_MAX = 100000,              /* /drip bytes */
-    PATTERN_SIZE = 26 * 2520,       /* /bytes body chunk: the alphabet, repeated */
-    CLOSE_SENT = 16,                /* /close sends this much of the body it announces */
+    BACKLOG = 4096,               /* the kernel caps it at net.core.somaxconn */
+    HEADER_LIMIT = 16 * 1024,     /* a larger header section gets 431 */
+    BODY_LIMIT = 8 * 1024 * 1024, /* a larger body gets 413 */
+    REQUEST_TIMEOUT_MS = 10000,   /* a client that has not sent its whole request by then is dropped */
+    LINGER_MS = 2000,             /* after a final answer, read until EOF for this long */
+    URL_MAX = 2048,               /* a longer URL gets 414 */
+    PENDING_LIMIT = 1024 * 1024,  /* stop reading when this much waits behind a slow answer */
+    OUTPUT_LIMIT = 1024 * 1024,   /* stop reading when this much of the answers waits to be sent */
+    REUSE_RESET_MS = 50,          /* /reset_on_reuse: how long the next request waits for its reset */
+    BYTES_MAX = 64 * 1024 * 1024, /* /bytes/{n} */
+    DELAY_MAX_MS = 600000,        /* /delay/{ms} and /drip duration */
+    DRIP_MAX = 100000,            /* /drip bytes */
+    PATTERN_SIZE = 26 * 2520,     /* /bytes body chunk: the alphabet, repeated */
+    CLOSE_SENT = 16,              /* /close sends this much of the body it announces */
 };
 
 typedef struct conn conn;
@@ -47,10 +47,10 @@ struct cw_fixture {
     uv_async_t stopper;
     uv_thread_t thread;
     int port;
-    conn *conns;                    /* every open connection, to close them at stop */
+    conn *conns; /* every open connection, to close them at stop */
     atomic_long accepted, open, max_open, requests;
-    atomic_uint connect_cost_ms;    /* cw_fixture_set_connect_cost(): a handshake's price */
-    char read_buf[64 * 1024];       /* shared: the loop reads one stream at a time */
+    atomic_uint connect_cost_ms; /* cw_fixture_set_connect_cost(): a handshake's price */
+    char read_buf[64 * 1024];    /* shared: the loop reads one stream at a time */
 };
 
 /* Where a connection is. Each state but READING ends reading requests until it changes back. */
@@ -64,28 +64,28 @@ typedef enum conn_state {
 
 struct conn {
     uv_tcp_t tcp;
-    uv_timer_t timer;               /* in turn: the request timeout, /delay, /drip, the lingering close */
+    uv_timer_t timer; /* in turn: the request timeout, /delay, /drip, the lingering close */
     uv_shutdown_t shutdown;
     http_parser parser;
     cw_fixture *fx;
     conn *prev, *next;
-    int handles;                    /* close callbacks still to come before free */
+    int handles; /* close callbacks still to come before free */
     conn_state state;
-    bool reading;                   /* uv_read_start is on */
-    bool peer_done;                 /* EOF from the client: answer what it sent, then close */
-    bool reset_on_reuse;            /* /reset_on_reuse was answered: reset at the next request */
-    char *pending;                  /* input that arrived while an answer was in progress */
+    bool reading;        /* uv_read_start is on */
+    bool peer_done;      /* EOF from the client: answer what it sent, then close */
+    bool reset_on_reuse; /* /reset_on_reuse was answered: reset at the next request */
+    char *pending;       /* input that arrived while an answer was in progress */
     size_t pending_len, pending_cap;
 
     /* The request being parsed or answered. */
-    const cw__route *route;         /* decided when its headers are complete; NULL: none */
+    const cw__route *route; /* decided when its headers are complete; NULL: none */
     bool keep_alive;
-    bool head_only;                 /* HEAD: headers without the body */
-    bool field_is_type;             /* the header being read is Content-Type */
+    bool head_only;     /* HEAD: headers without the body */
+    bool field_is_type; /* the header being read is Content-Type */
     bool last_was_value;
-    int reject;                     /* status to answer instead of the route (413, 414, 431) */
+    int reject; /* status to answer instead of the route (413, 414, 431) */
     size_t head_bytes;
-    long arg, arg2;                 /* a route's numbers (/delay/{ms}, /drip?bytes=&duration_ms=) */
+    long arg, arg2; /* a route's numbers (/delay/{ms}, /drip?bytes=&duration_ms=) */
     long drip_sent;
     uint64_t drip_start;
     char *body;
@@ -101,15 +101,23 @@ typedef enum cw__answered { CW__ANSWERED_NOW, CW__ANSWERED_LATER } cw__answered;
 
 /* One route: a path pattern, the methods it takes, and what answers it. */
 struct cw__route {
-    const char *path;               /* exact, or with PREFIX the path's start, with SUBTREE it or under it */
+    const char *path; /* exact, or with PREFIX the path's start, with SUBTREE it or under it */
     enum { EXACT, PREFIX, SUBTREE } match;
-    unsigned methods;               /* a set of ROUTE_GET...: others get 405 with an Allow header */
+    unsigned methods; /* a set of ROUTE_GET...: others get 405 with an Allow header */
     cw__answered (*answer)(conn *c);
-    bool keeps_body;                /* the handler reads the request body */
-    bool not_counted;               /* /stats: looking does not change the counters */
+    bool keeps_body;  /* the handler reads the request body */
+    bool not_counted; /* /stats: looking does not change the counters */
 };
-enum { ROUTE_GET = 1, ROUTE_HEAD = 2, ROUTE_POST = 4, ROUTE_PUT = 8, ROUTE_PATCH = 16, ROUTE_DELETE = 32,
-       ROUTE_OTHER = 64, ROUTE_ANY = 127 };
+enum {
+    ROUTE_GET = 1,
+    ROUTE_HEAD = 2,
+    ROUTE_POST = 4,
+    ROUTE_PUT = 8,
+    ROUTE_PATCH = 16,
+    ROUTE_DELETE = 32,
+    ROUTE_OTHER = 64,
+    ROUTE_ANY = 127
+};
 
 /* /bytes, /drip and /close: the alphabet, repeated (fixture.c fills it). */
 extern char cw__pattern[PATTERN_SIZE] CW__HIDDEN;

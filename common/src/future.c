@@ -14,7 +14,7 @@
 struct cw__late_callback {
     cw__soon soon;
     cw_callback callback;
-    cw_future *future;             /* a reference, until the callback has run */
+    cw_future *future;              /* a reference, until the callback has run */
     cw__late_callback *next, *prev; /* the future's list, so that cw_future_remove_done() finds it */
 };
 

@@ -48,11 +48,11 @@ typedef struct request {
     bool connected;
     bool too_big;
     int socket_failure; /* a socket of this request could not be watched: the error to end it with */
-    int socket_errno; /* why socket() failed, which libcurl reports only as "couldn't connect" */
+    int socket_errno;   /* why socket() failed, which libcurl reports only as "couldn't connect" */
     buffer response_body, response_headers;
     int span;
     char error[CURL_ERROR_SIZE];
-    struct request *prev, *next; /* in the session's queue or its active list */
+    struct request *prev, *next;  /* in the session's queue or its active list */
     struct request *next_failing; /* in the session's list of requests to fail after socket_action */
 } request;
 
@@ -73,11 +73,11 @@ struct cw_session {
     int n_hosts;
     CURL *spare[CW__SPARE_EASY_HANDLES];
     int n_spare;
-    request *failing;  /* requests whose socket could not be watched, to end once libcurl returns */
-    int open_handles;  /* libuv handles whose close callback has not run yet */
-    bool starting;     /* inside cw__pool_start_queued (which ending a request calls again) */
+    request *failing; /* requests whose socket could not be watched, to end once libcurl returns */
+    int open_handles; /* libuv handles whose close callback has not run yet */
+    bool starting;    /* inside cw__pool_start_queued (which ending a request calls again) */
     bool closing;
-    cw_future *closed; /* resolved when the last handle is closed */
+    cw_future *closed;    /* resolved when the last handle is closed */
     cw__closer left_open; /* cw_run() closes the session should the program not */
 };
 
@@ -101,8 +101,7 @@ CW__HIDDEN void cw__loop_unwatch_session(cw_session *s);
 
 /* The one place a request ends (0: resolved with its response; CW_ECANCELLED: cancelled; else failed
  * with the message fmt makes, or a generic one when fmt is NULL). */
-CW__HIDDEN void cw__request_end(request *r, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+CW__HIDDEN void cw__request_end(request *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* libcurl says the transfer of @p r ended with @p result. */
 CW__HIDDEN void cw__request_transfer_done(request *r, CURLcode result);
 /* A socket of @p r could not be watched: end it with r->socket_failure. */

@@ -39,8 +39,8 @@ static void deadline_fired(uv_timer_t *timer)
     deadline d = next_deadline(r);
     r->armed_for = 0; /* the timer has fired: whatever comes next must be armed again */
     if (d.at <= cw__fresh_now(r->session))
-        cw__request_end(r, CW_ETIMEDOUT, "%s: %s %s (%s timeout of %lu ms)", cw_strerror(CW_ETIMEDOUT), r->method, r->url,
-                    d.kind, d.ms);
+        cw__request_end(r, CW_ETIMEDOUT, "%s: %s %s (%s timeout of %lu ms)", cw_strerror(CW_ETIMEDOUT), r->method,
+                        r->url, d.kind, d.ms);
     else
         cw__deadline_arm(r);
 }

@@ -86,7 +86,7 @@ static void socket_action(cw_session *s, curl_socket_t fd, int flags)
     if (mc != CURLM_OK && mc != CURLM_BAD_SOCKET && s->multi) {
         while (s->active)
             cw__request_end(s->active, CW_EHTTP, "%s: %s %s (libcurl: %s)", cw_strerror(CW_EHTTP), s->active->method,
-                        s->active->url, curl_multi_strerror(mc));
+                            s->active->url, curl_multi_strerror(mc));
     }
     if (s->multi)
         read_finished(s);

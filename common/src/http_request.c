@@ -89,8 +89,9 @@ static int error_from_curl(request *r, CURLcode c)
 /* A request whose socket could not be watched: open_socket refused it, or socket_changed could not poll it. */
 void cw__request_end_unwatched(request *r)
 {
-    cw__request_end(r, r->socket_failure, "%s: %s %s (its socket could not be watched: %s)", cw_strerror(r->socket_failure),
-                r->method, r->url, r->socket_failure == CW_ENOMEM ? "out of memory" : "libuv refused the descriptor");
+    cw__request_end(r, r->socket_failure, "%s: %s %s (its socket could not be watched: %s)",
+                    cw_strerror(r->socket_failure), r->method, r->url,
+                    r->socket_failure == CW_ENOMEM ? "out of memory" : "libuv refused the descriptor");
 }
 
 void cw__request_transfer_done(request *r, CURLcode result)
@@ -104,8 +105,10 @@ void cw__request_transfer_done(request *r, CURLcode result)
         return;
     }
     if (r->socket_errno == EMFILE || r->socket_errno == ENFILE) {
-        cw__request_end(r, CW_EMFILE, "%s: %s %s (no file descriptor left for a socket: raise the limit with "
-                    "ulimit -n, or lower the session's limit)", cw_strerror(CW_EMFILE), r->method, r->url);
+        cw__request_end(r, CW_EMFILE,
+                        "%s: %s %s (no file descriptor left for a socket: raise the limit with "
+                        "ulimit -n, or lower the session's limit)",
+                        cw_strerror(CW_EMFILE), r->method, r->url);
         return;
     }
     /* Two libcurl codes say something else when they come with a response: the scheme was checked before
@@ -114,21 +117,23 @@ void cw__request_transfer_done(request *r, CURLcode result)
     bool no_header = r->response_headers.len == 0, no_body = r->response_body.len == 0;
     if (result == CURLE_UNSUPPORTED_PROTOCOL && no_header) {
         cw__request_end(r, CW_EHTTP, "%s: %s %s (the reply is not HTTP: %s)", cw_strerror(CW_EHTTP), r->method, r->url,
-                    r->error[0] ? r->error : curl_easy_strerror(result));
+                        r->error[0] ? r->error : curl_easy_strerror(result));
         return;
     }
     if (result == CURLE_OUT_OF_MEMORY && r->connected && no_body) {
-        cw__request_end(r, CW_EHTTP, "%s: %s %s (a response header line is longer than libcurl's limit of 100 KB, "
-                    "or no memory was left for it)", cw_strerror(CW_EHTTP), r->method, r->url);
+        cw__request_end(r, CW_EHTTP,
+                        "%s: %s %s (a response header line is longer than libcurl's limit of 100 KB, "
+                        "or no memory was left for it)",
+                        cw_strerror(CW_EHTTP), r->method, r->url);
         return;
     }
     int code = error_from_curl(r, result);
     if (code == CW_ETOOBIG)
         cw__request_end(r, code, "%s: %s %s (more than max_body = %zu bytes)", cw_strerror(code), r->method, r->url,
-                    r->session->options.max_body);
+                        r->session->options.max_body);
     else
         cw__request_end(r, code, "%s: %s %s (%s)", cw_strerror(code), r->method, r->url,
-                    r->error[0] ? r->error : curl_easy_strerror(result));
+                        r->error[0] ? r->error : curl_easy_strerror(result));
 }
 
 /* ---- starting a request -------------------------------------------------------------------- */
@@ -172,7 +177,8 @@ void cw__request_start(request *r)
     cw__deadline_arm(r);
     CURLMcode mc = curl_multi_add_handle(s->multi, e);
     if (mc != CURLM_OK)
-        cw__request_end(r, CW_EHTTP, "%s: %s %s (%s)", cw_strerror(CW_EHTTP), r->method, r->url, curl_multi_strerror(mc));
+        cw__request_end(r, CW_EHTTP, "%s: %s %s (%s)", cw_strerror(CW_EHTTP), r->method, r->url,
+                        curl_multi_strerror(mc));
 }
 
 /* ---- making a request ---------------------------------------------------------------------- */
@@ -234,8 +240,10 @@ static int check_method_and_headers(const cw_request *req, cw_future **error)
 {
     char why[512];
     const char *method = req->method ? req->method : "GET";
-    if (!*method || method[strspn(method, "!#$%&'*+-.^_`|~0123456789"
-                                          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")]) {
+    if (!*method ||
+        method[strspn(method,
+                      "!#$%&'*+-.^_`|~0123456789"
+                      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")]) {
         snprintf(why, sizeof why, "the method '%.100s' is not an HTTP method name (letters, digits, no spaces)",
                  method);
         *error = failed_request(CW_EINVAL, why);
@@ -307,7 +315,7 @@ cw_future *cw_session_request(cw_session *s, const cw_request *req)
     r->queued_at = cw__fresh_now(s);
     r->phase = QUEUED;
     cw__deadline_arm(r);
-    cw__pool_enqueue(r); /* and started at once when there is room */
+    cw__pool_enqueue(r);        /* and started at once when there is room */
     return cw_future_retain(f); /* one reference for the caller, one kept until the request ends */
 
 out_of_memory:
@@ -321,7 +329,8 @@ out_of_memory:
     return NULL;
 }
 
-static cw_future *request_without_headers(cw_session *s, const char *method, const char *url, const void *body, size_t len)
+static cw_future *request_without_headers(cw_session *s, const char *method, const char *url, const void *body,
+                                          size_t len)
 {
     cw_request req = { .method = method, .url = url, .body = body, .body_len = len };
     return cw_session_request(s, &req);

@@ -53,7 +53,7 @@ struct cw_future {
     int refs;
     cw_state state;
     cw__future_kind kind;
-    bool observed;  /* someone read the error: no "never retrieved" warning (cw__future_mark_observed) */
+    bool observed;       /* someone read the error: no "never retrieved" warning (cw__future_mark_observed) */
     int cancel_requests; /* a task's pending cancellation requests (cancelling()) */
     int error;
     char *message;
@@ -61,8 +61,8 @@ struct cw_future {
     cw_free_fn free_result;
     cw_callback *callbacks;
     int n_callbacks, cap_callbacks;
-    cw__soon soon;              /* runs the callbacks, a loop step after the future finished */
-    cw__late_callback *late;    /* callbacks added after it finished, not yet run */
+    cw__soon soon;           /* runs the callbacks, a loop step after the future finished */
+    cw__late_callback *late; /* callbacks added after it finished, not yet run */
     /* How to cancel what stands behind the future (NULL: just end it cancelled). */
     int (*cancel)(cw_future *self);
     /* Frees what the future owns besides its result, when the future is freed. */
