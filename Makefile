@@ -19,11 +19,15 @@
 #   make fuzz         fuzz the fixture server's request parsing for FUZZ_SECONDS (default 180; needs clang)
 #   make stress       the library tests and graded solutions STRESS_N times (default 20) beside two
 #                     CPU burners, then once under valgrind: every failed run, with its seed
+#   make compile_commands.json   the compile commands of every source, for clangd and other editors
 #   make clean        remove build/
 #   V=1               show the whole compiler commands
+#   WERROR=1          warnings are errors (make test and CI set it; a newer compiler's new warning
+#                     should not stop a learner's build)
+#   NO_DEPS=1         do not check or install the system packages first
 #
 # Chapters are found by wildcard (chapters/NN_topic/), so a new chapter needs no edit here.
-# CC=clang works; the build is safe with -j.
+# CC=clang works; the build is safe with -j. Changing CC, CFLAGS or SANITIZE rebuilds what they change.
 
 BUILD    ?= build
 CC       ?= cc
@@ -35,7 +39,7 @@ PKGS     := libuv libcurl check
 CSTD     := -std=c11 -D_GNU_SOURCE
 # valgrind 3.19 cannot read the DWARF 5 debug information clang writes by default.
 DWARF    := -gdwarf-4
-WARNINGS := -Wall -Wextra -Werror
+WARNINGS := -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror)
 # Probe every page of a large stack frame, so that a task overflowing its stack always lands in
 # the guard region under it (a fault) and never skips over it into a neighbour's stack.
 HARDEN   := -fstack-clash-protection
@@ -45,10 +49,16 @@ ALL_CFLAGS  = $(CSTD) $(WARNINGS) $(HARDEN) $(CFLAGS) $(DWARF) $(SANITIZE) -Icom
 LDFLAGS    ?=
 LDLIBS     := $(PKG_LIBS) -lhttp_parser -lpthread
 
-# What there is to build, found by wildcard.
-LIB_SRC      := $(wildcard common/src/*.c) $(filter-out common/server/fixture_main.c,$(wildcard common/server/*.c))
+# What there is to build, found by wildcard. Two archives: the runtime (libcw.a: libuv, and libcurl
+# for the programs that make requests) and the fixture server (libcwfixture.a: http-parser).
+LIB_SRC      := $(wildcard common/src/*.c)
 LIB_OBJ      := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB          := $(BUILD)/lib/libcw.a
+FIXTURE_SRC  := $(filter-out common/server/fixture_main.c,$(wildcard common/server/*.c))
+FIXTURE_OBJ  := $(FIXTURE_SRC:%.c=$(BUILD)/obj/%.o)
+FIXTURE_LIB  := $(BUILD)/lib/libcwfixture.a
+# What a program links with: the fixture server's archive first, since it calls the runtime.
+LIBS         := $(FIXTURE_LIB) $(LIB)
 FIXTURE_BIN  := $(if $(wildcard common/server/fixture_main.c),$(BUILD)/bin/fixture_server)
 CHAPTERS     := $(sort $(patsubst chapters/%/,%,$(wildcard chapters/*/)))
 DEMO_SRC     := $(sort $(wildcard chapters/*/demo*.c))
@@ -62,6 +72,9 @@ GRADE_OBJ    := $(BUILD)/obj/tests/grade.o $(BUILD)/obj/tests/grade_supervise.o
 SUPERVISOR   := $(BUILD)/tools/grade_supervisor
 DIFF_INTERP  := $(if $(wildcard tests/diff/interp.c),$(BUILD)/tests/diff/interp)
 LINKCHECK    := $(if $(wildcard bin/linkcheck.c),$(BUILD)/bin/linkcheck)
+BENCHES      := $(patsubst %.c,$(BUILD)/%,$(sort $(wildcard bench/*.c bench/clients/*.c)))
+# Programs made of one .c file linked with the libraries.
+ONE_FILE_PROGRAMS := $(DEMOS) $(LIBTESTS) $(DIFF_INTERP) $(BENCHES)
 
 # Short lines while building; V=1 shows the whole commands, make -s nothing.
 ifeq ($(V),1)
@@ -84,7 +97,7 @@ CH_DIR   = $(firstword $(filter $(CH)%,$(CHAPTERS)))
 ifeq ($(MAKELEVEL),0)
 .NOTPARALLEL:
 endif
-.PHONY: all demo run grade next watch reset grade-batch gradescope test stress lesson-outputs bench load fuzz difftest docs clean deps build-all build-demos build-chapter build-lib-tests build-bench help
+.PHONY: compile_commands.json all demo run grade next watch reset grade-batch gradescope test stress lesson-outputs bench load fuzz difftest docs clean deps build-all build-demos build-chapter build-lib-tests build-bench help
 
 ## Targets a person types. Each checks the system packages first, then builds in a fresh make
 ## (so pkg-config is asked again after an install).
@@ -136,16 +149,16 @@ gradescope:
 	@BUILD="$(BUILD)" tools/gradescope
 
 test: deps
-	@tools/check_deps valgrind bwrap py:aiohttp py:requests
+	$(CHECK_DEPS) valgrind bwrap py:aiohttp py:requests
 	+@MAKE="$(MAKE)" BUILD="$(BUILD)" CC="$(CC)" tools/test
 
 stress: deps
-	@tools/check_deps valgrind
+	$(CHECK_DEPS) valgrind
 	+@MAKE="$(MAKE)" BUILD="$(BUILD)" STRESS_N="$(STRESS_N)" tools/stress
 
 # A lesson's output blocks are what its cells print (tools/check_notebook; make test compares them).
 lesson-outputs: deps
-	@tools/check_deps py:aiohttp py:requests
+	$(CHECK_DEPS) py:aiohttp py:requests
 	+@$(MAKE) --no-print-directory build-demos $(FIXTURE_BIN)
 	@tools/check_notebook --write
 
@@ -172,21 +185,31 @@ fuzz: deps
 	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
 	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/crashes
 	clang $(CSTD) $(WARNINGS) -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -Icommon/include \
-	    fuzz/fixture_fuzz.c common/server/fixture.c common/server/site.c $(PKG_CFLAGS) $(LDLIBS) -o $(BUILD)/fuzz/fixture_fuzz
+	    fuzz/fixture_fuzz.c $(FIXTURE_SRC) $(LIB_SRC) $(PKG_CFLAGS) $(LDLIBS) -o $(BUILD)/fuzz/fixture_fuzz
 	$(BUILD)/fuzz/fixture_fuzz -max_total_time=$(FUZZ_SECONDS) -timeout=30 -dict=fuzz/http.dict \
 	    -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/crashes/ $(BUILD)/fuzz/corpus fuzz/corpus
 
 docs:
 	@test -f docs/Doxyfile || { echo "docs/Doxyfile is missing: there is no documentation to build."; exit 1; }
-	@tools/check_deps doxygen dot
+	$(CHECK_DEPS) doxygen dot
 	@mkdir -p build
 	doxygen docs/Doxyfile
 
 clean:
 	rm -rf $(BUILD)
 
+# The system packages: tools/check_deps says what is missing and installs it (apt-get; sudo only when
+# not root). NO_DEPS=1 skips the check, for systems set up by other means.
+CHECK_DEPS = $(if $(filter 1,$(NO_DEPS)),@true,@tools/check_deps)
 deps:
-	@tools/check_deps
+	$(CHECK_DEPS)
+
+# Every compile command (make -B in a separate build directory, watched by Debian's bear), so clangd
+# knows the flags of each demo, exercise, solution, test and library file.
+compile_commands.json: deps
+	$(CHECK_DEPS) bear
+	+bear --output $@ -- $(MAKE) --no-print-directory -k -B BUILD=build/compile-commands build-all build-bench \
+	    $(GRADED:%=build/compile-commands/obj/chapters/%/exercise.o)
 
 help:
 	@sed -n '3,/^#$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -194,65 +217,69 @@ help:
 ## What gets built.
 
 # (The empty recipes keep make from saying "Nothing to be done".)
-build-all: $(LIB) $(FIXTURE_BIN) $(SUPERVISOR) $(DEMOS) $(LIBTESTS) $(SOLUTIONS) $(DIFF_INTERP) $(LINKCHECK)
+build-all: $(LIBS) $(FIXTURE_BIN) $(SUPERVISOR) $(DEMOS) $(LIBTESTS) $(SOLUTIONS) $(DIFF_INTERP) $(LINKCHECK)
 	@:
-build-demos: $(LIB) $(DEMOS)
+build-demos: $(LIBS) $(DEMOS)
 	@:
-build-chapter: $(LIB) $(filter $(BUILD)/chapters/$(CH_DIR)/%,$(DEMOS))
+build-chapter: $(LIBS) $(filter $(BUILD)/chapters/$(CH_DIR)/%,$(DEMOS))
 	@:
-build-lib-tests: $(LIB) $(LIBTESTS)
+build-lib-tests: $(LIBS) $(LIBTESTS)
 	@:
-build-bench: $(LIB) $(patsubst %.c,$(BUILD)/%,$(wildcard bench/*.c bench/clients/*.c))
+build-bench: $(LIBS) $(BENCHES)
 	@:
 
+# The compiler and its flags as last used in $(BUILD): every object depends on this file, which is
+# rewritten only when they change (CC=clang, CFLAGS=-O0, SANITIZE=...), so a change rebuilds everything.
+# Warnings are left out: WERROR=1 changes no object. It lives with the objects, so that the grading
+# sandbox, which sees build/obj read-only and nothing else of build/, reads the same file.
+FLAGS_STAMP := $(BUILD)/obj/flags
+FLAGS_NOW   := $(CC) $(CSTD) $(HARDEN) $(CFLAGS) $(DWARF) $(SANITIZE) $(PKG_CFLAGS) | $(LDFLAGS) $(LDLIBS)
+ifeq ($(filter clean help deps docs compile_commands.json,$(MAKECMDGOALS)),)
+ifneq ($(file <$(FLAGS_STAMP)),$(FLAGS_NOW))
+$(shell mkdir -p $(BUILD)/obj 2>/dev/null && printf '%s\n' '$(FLAGS_NOW)' >$(FLAGS_STAMP) 2>/dev/null)
+endif
+endif
+
 # Every object, the stubs copied out of git included (build/obj/build/stubs/src/...).
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(LIB): $(LIB_OBJ)
+define archive
 	@mkdir -p $(@D)
 	$(call say,AR,$@)
 	$(Q)rm -f $@
 	$(Q)$(AR) rcs $@ $^
+endef
+$(LIB): $(LIB_OBJ)
+	$(archive)
+$(FIXTURE_LIB): $(FIXTURE_OBJ)
+	$(archive)
 
-$(BUILD)/bin/fixture_server: $(BUILD)/obj/common/server/fixture_main.o $(LIB)
+# The one way a program is linked: its objects and archives ($^), then the system libraries.
+define link
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS) $(LINK_EXTRA) $^ $(LDLIBS) -o $@
+endef
+
+$(BUILD)/bin/fixture_server: $(BUILD)/obj/common/server/fixture_main.o $(LIBS)
+	$(link)
 
 # build/bin/linkcheck: chapter 10's reference crawl() behind a command line.
 $(BUILD)/obj/bin/linkcheck.o: INC = -Ichapters/10_link_checker
-$(BUILD)/bin/linkcheck: $(BUILD)/obj/bin/linkcheck.o $(BUILD)/obj/solutions/10_link_checker/exercise.o $(LIB)
-	@mkdir -p $(@D)
-	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS) $^ $(LDLIBS) -o $@
+$(BUILD)/bin/linkcheck: $(BUILD)/obj/bin/linkcheck.o $(BUILD)/obj/solutions/10_link_checker/exercise.o $(LIBS)
+	$(link)
 
-# Demos, library tests and benchmarks: one .c each, linked alone with the library.
-$(BUILD)/chapters/%: $(BUILD)/obj/chapters/%.o $(LIB)
-	@mkdir -p $(@D)
-	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS) $^ $(LDLIBS) -o $@
-
-$(BUILD)/tests/lib/%: $(BUILD)/obj/tests/lib/%.o $(LIB)
-	@mkdir -p $(@D)
-	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS) $^ $(LDLIBS) -o $@
+# Demos, library tests, benchmarks and the differential tester's interpreter: one .c each.
+$(ONE_FILE_PROGRAMS): $(BUILD)/%: $(BUILD)/obj/%.o $(LIBS)
+	$(link)
 
 # The differential tester's interpreter, with the optional parts of the API the library has.
 $(BUILD)/obj/tests/diff/interp.o: INC = $(if $(shell grep -s cw_future_cancel_msg common/include/cw_future.h),-DHAVE_CANCEL_MSG) \
     $(if $(shell grep -s cw_task_uncancel common/include/cw_task.h),-DHAVE_UNCANCEL) \
     $(if $(shell grep -s cw_gather_failed_child common/include/cw_combine.h),-DHAVE_FAILED_CHILD)
-$(BUILD)/tests/diff/%: $(BUILD)/obj/tests/diff/%.o $(LIB)
-	@mkdir -p $(@D)
-	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS) $^ $(LDLIBS) -o $@
-
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
-	@mkdir -p $(@D)
-	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # Graded tests: tests/NN_topic.c + the grader + one exercise.c. Three versions of exercise.c:
 # the learner's (build/grade), the reference solution (build/solutions) and the committed stub
@@ -263,20 +290,14 @@ $(BUILD)/obj/solutions/$(1)/exercise.o: INC = -Ichapters/$(1)
 $(BUILD)/obj/$(BUILD)/stubs/src/$(1)/exercise.o: INC = -Ichapters/$(1)
 $(BUILD)/obj/chapters/$(1)/exercise.o: WARNINGS = -Wall -Wextra
 
-$(BUILD)/grade/$(1): $(BUILD)/obj/tests/$(1).o $(GRADE_OBJ) $(BUILD)/obj/chapters/$(1)/exercise.sealed.o $(LIB)
-	@mkdir -p $$(@D)
-	$$(call say,LINK,$$@)
-	$$(Q)$$(CC) $$(CFLAGS) $$(SANITIZE) $$(LDFLAGS) $$^ $$(LDLIBS) -o $$@
+$(BUILD)/grade/$(1): $(BUILD)/obj/tests/$(1).o $(GRADE_OBJ) $(BUILD)/obj/chapters/$(1)/exercise.sealed.o $(LIBS)
+	$$(link)
 
-$(BUILD)/solutions/$(1): $(BUILD)/obj/tests/$(1).o $(GRADE_OBJ) $(BUILD)/obj/solutions/$(1)/exercise.sealed.o $(LIB)
-	@mkdir -p $$(@D)
-	$$(call say,LINK,$$@)
-	$$(Q)$$(CC) $$(CFLAGS) $$(SANITIZE) $$(LDFLAGS) $$^ $$(LDLIBS) -o $$@
+$(BUILD)/solutions/$(1): $(BUILD)/obj/tests/$(1).o $(GRADE_OBJ) $(BUILD)/obj/solutions/$(1)/exercise.sealed.o $(LIBS)
+	$$(link)
 
-$(BUILD)/stubs/$(1): $(BUILD)/obj/tests/$(1).o $(GRADE_OBJ) $(BUILD)/obj/$(BUILD)/stubs/src/$(1)/exercise.sealed.o $(LIB)
-	@mkdir -p $$(@D)
-	$$(call say,LINK,$$@)
-	$$(Q)$$(CC) $$(CFLAGS) $$(SANITIZE) $$(LDFLAGS) $$^ $$(LDLIBS) -o $$@
+$(BUILD)/stubs/$(1): $(BUILD)/obj/tests/$(1).o $(GRADE_OBJ) $(BUILD)/obj/$(BUILD)/stubs/src/$(1)/exercise.sealed.o $(LIBS)
+	$$(link)
 
 # An exercise object sealed for linking with its tests (tools/seal_exercise): no constructors, and no
 # global symbol but those the tests call.
@@ -285,18 +306,16 @@ $(BUILD)/obj/$(BUILD)/stubs/src/$(1)/exercise.sealed.o: %.sealed.o: %.o chapters
 	$$(Q)CW_SANITIZE="$$(SANITIZE)" tools/seal_exercise $$< chapters/$(1)/exercise.h $(BUILD)/obj/tests/$(1).o $$@
 
 # The tests without any exercise, only to list them (and their points) when an exercise does not compile.
-$(BUILD)/grade/$(1).list: $(BUILD)/obj/tests/$(1).o $(GRADE_OBJ) $(LIB)
-	@mkdir -p $$(@D)
-	$$(call say,LINK,$$@)
-	$$(Q)$$(CC) $$(CFLAGS) $$(SANITIZE) $$(LDFLAGS) -no-pie -Wl,--unresolved-symbols=ignore-all $$^ $$(LDLIBS) -o $$@
+$(BUILD)/grade/$(1).list: LINK_EXTRA = -no-pie -Wl,--unresolved-symbols=ignore-all
+$(BUILD)/grade/$(1).list: $(BUILD)/obj/tests/$(1).o $(GRADE_OBJ) $(LIBS)
+	$$(link)
 endef
 $(foreach ch,$(GRADED),$(eval $(call GRADED_RULES,$(ch))))
 
 # The program make grade trusts with the verdicts: built from the course alone, never linked with an exercise.
+$(SUPERVISOR): LDLIBS =
 $(SUPERVISOR): $(BUILD)/obj/tests/grade_supervisor.o $(BUILD)/obj/tests/grade_supervise.o
-	@mkdir -p $(@D)
-	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS) $^ -o $@
+	$(link)
 
 # Keep the objects make builds on the way to a program.
 .SECONDARY:

@@ -68,8 +68,7 @@ int cw_future_resolve(cw_future *future, void *result, cw_free_fn free_result);
  *     cw_future_fail(f, CW_ETOOBIG, "%zu bytes, more than %zu", len, max); // wakes every task awaiting f
  * @endcode
  */
-int cw_future_fail(cw_future *future, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int cw_future_fail(cw_future *future, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /**
  * @brief Cancel a future: it ends cancelled, and every task awaiting it wakes with CW_ECANCELLED.

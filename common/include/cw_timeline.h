@@ -30,13 +30,13 @@ typedef enum cw_span_kind {
 
 /** One recorded span. Times are cw_now_us() values; 0 means "did not happen". */
 typedef struct cw_span {
-    cw_span_kind kind;     /**< what it is */
-    char label[48];        /**< a short label (cut to fit) */
-    uint64_t begin_us;     /**< spawned / queued / begun */
-    uint64_t start_us;     /**< a task started running / a request got its connection */
-    uint64_t first_byte_us;/**< a request's first response byte */
-    uint64_t end_us;       /**< finished */
-    int error;             /**< 0, or the cw_error it ended with */
+    cw_span_kind kind;      /**< what it is */
+    char label[48];         /**< a short label (cut to fit) */
+    uint64_t begin_us;      /**< spawned / queued / begun */
+    uint64_t start_us;      /**< a task started running / a request got its connection */
+    uint64_t first_byte_us; /**< a request's first response byte */
+    uint64_t end_us;        /**< finished */
+    int error;              /**< 0, or the cw_error it ended with */
 } cw_span;
 
 /** @brief Switch recording on or off (it starts as CW_TIMELINE in the environment says). */

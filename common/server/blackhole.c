@@ -58,7 +58,7 @@ static int connect_filler(const struct sockaddr_in *addr)
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
-    if (connect(fd, (const struct sockaddr *) addr, sizeof *addr) < 0 && errno != EINPROGRESS) {
+    if (connect(fd, (const struct sockaddr *)addr, sizeof *addr) < 0 && errno != EINPROGRESS) {
         close(fd);
         return -1;
     }
@@ -88,8 +88,8 @@ int cw_fixture_blackhole_open(int *port)
     struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     socklen_t len = sizeof addr;
     h.listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (h.listener < 0 || bind(h.listener, (struct sockaddr *) &addr, sizeof addr) < 0 ||
-        listen(h.listener, 0) < 0 || getsockname(h.listener, (struct sockaddr *) &addr, &len) < 0) {
+    if (h.listener < 0 || bind(h.listener, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(h.listener, 0) < 0 ||
+        getsockname(h.listener, (struct sockaddr *)&addr, &len) < 0) {
         fprintf(stderr, "fixture blackhole: cannot listen on 127.0.0.1: %s\n", strerror(errno));
         close_hole(&h);
         return -1;

@@ -18,7 +18,7 @@ static cw_future **retain_all(cw_future **futures, int n)
     return copy;
 }
 
-static bool valid(cw_future **futures, int n)
+static bool futures_valid(cw_future **futures, int n)
 {
     if (n < 0 || (n > 0 && !futures))
         return false;
@@ -48,13 +48,13 @@ static void gather_child_done(cw_future *child, void *arg)
     g->remaining--;
     if (g->cancelling) {
         if (g->remaining == 0)
-            cw_future_set_cancelled(g->self);
+            cw__future_set_cancelled(g->self);
         cw_future_release(self);
         return;
     }
     bool failed = cw_future_state(child) == CW_FAILED || cw_future_state(child) == CW_CANCELLED;
     if (failed && g->return_exceptions) {
-        child->observed = true; /* handed to the caller as a value, as asyncio does */
+        cw__future_mark_observed(child); /* handed to the caller as a value, as asyncio does */
     } else if (failed && !cw_future_done(g->self)) {
         /* The first error becomes the gather's, unchanged, as asyncio raises the child's own
          * exception (reading it marks it read). Later ones stay unread on their own futures,
@@ -92,7 +92,7 @@ static void gather_destroy(cw_future *self)
 
 cw_future *cw_gather(cw_future **futures, int n, bool return_exceptions)
 {
-    if (!valid(futures, n))
+    if (!futures_valid(futures, n))
         return NULL;
     gather *g = calloc(1, sizeof *g);
     cw_future *self = cw_future_new();
@@ -105,6 +105,7 @@ cw_future *cw_gather(cw_future **futures, int n, bool return_exceptions)
         return NULL;
     }
     *g = (gather){ self, children, n, n, return_exceptions, false, NULL };
+    self->kind = CW__FUTURE_GATHER;
     self->impl = g;
     self->cancel = gather_cancel;
     self->destroy = gather_destroy;
@@ -121,7 +122,7 @@ cw_future *cw_gather(cw_future **futures, int n, bool return_exceptions)
 
 cw_future *cw_gather_failed_child(const cw_future *gather_future)
 {
-    if (!gather_future || gather_future->destroy != gather_destroy)
+    if (!gather_future || gather_future->kind != CW__FUTURE_GATHER)
         return NULL; /* not a gather */
     const gather *g = gather_future->impl;
     return g->failed_child;
@@ -165,7 +166,7 @@ static void as_completed_deadline(cw_future *timer, void *arg)
 
 cw_as_completed *cw_as_completed_new(cw_future **futures, int n, uint64_t timeout_ms)
 {
-    if (!valid(futures, n))
+    if (!futures_valid(futures, n))
         return NULL;
     cw_as_completed *it = calloc(1, sizeof *it);
     if (!it)
@@ -175,7 +176,7 @@ cw_as_completed *cw_as_completed_new(cw_future **futures, int n, uint64_t timeou
     it->finished = malloc((n ? n : 1) * sizeof *it->finished);
     bool deadline = timeout_ms != CW_NO_TIMEOUT;
     if (deadline)
-        it->timer = cw_loop() ? cw_timer_future(timeout_ms) : NULL;
+        it->timer = cw_loop() ? cw__timer_future(timeout_ms) : NULL;
     if (!it->futures || !it->finished || (deadline && !it->timer)) {
         cw_as_completed_free(it);
         return NULL;
@@ -266,7 +267,7 @@ static void wait_child_done(cw_future *child, void *arg)
     if (cw_future_state(child) == CW_FAILED) { /* as in asyncio, a cancellation is not an exception here */
         w->failed = true;
         if (w->when == CW_FIRST_EXCEPTION)
-            child->observed = true; /* asyncio's wait calls f.exception() to decide: the error was read */
+            cw__future_mark_observed(child); /* asyncio's wait calls f.exception() to decide: the error was read */
     }
     if (satisfied(w))
         cw_future_resolve(w->wakeup, NULL, NULL);
@@ -298,12 +299,12 @@ int cw_wait(cw_future **futures, int n, cw_return_when when, uint64_t timeout_ms
 {
     if (sets)
         *sets = (cw_wait_sets){ 0 };
-    if (!sets || n <= 0 || !valid(futures, n))
+    if (!sets || n <= 0 || !futures_valid(futures, n))
         return CW_EINVAL; /* asyncio.wait() of an empty set is an error too */
     if (!cw_current_task())
         return CW_ENOTASK;
     bool deadline = timeout_ms != CW_NO_TIMEOUT; /* 0 too: look once, on the next loop step */
-    waiter w = { when, futures, n, 0, false, cw_future_new(), deadline ? cw_timer_future(timeout_ms) : NULL };
+    waiter w = { when, futures, n, 0, false, cw_future_new(), deadline ? cw__timer_future(timeout_ms) : NULL };
     if (!w.wakeup || (deadline && !w.timer)) {
         cw_future_release(w.wakeup);
         cw_future_release(w.timer);

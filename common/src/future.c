@@ -14,7 +14,7 @@
 struct cw__late_callback {
     cw__soon soon;
     cw_callback callback;
-    cw_future *future;             /* a reference, until the callback has run */
+    cw_future *future;              /* a reference, until the callback has run */
     cw__late_callback *next, *prev; /* the future's list, so that cw_future_remove_done() finds it */
 };
 
@@ -45,14 +45,14 @@ static void run_callbacks(cw__soon *soon)
     free(f->callbacks);
     f->callbacks = NULL;
     f->n_callbacks = f->cap_callbacks = 0;
-    cw_future_release(f); /* the reference finish() took */
+    cw_future_release(f); /* the reference finish_future() took */
 }
 
 /* Every way of finishing ends here: set the state, then schedule the callbacks, as asyncio does
  * (each done callback through loop.call_soon). Code that finishes a future therefore never
  * runs someone else's callback in the middle of itself: no re-entrancy. Without a loop
  * (outside cw_run()) there is nothing to schedule on, and the callbacks run at once. */
-static void finish(cw_future *f, cw_state state)
+static void finish_future(cw_future *f, cw_state state)
 {
     f->state = state;
     f->cancel = NULL; /* nothing left to cancel */
@@ -74,7 +74,7 @@ int cw_future_resolve(cw_future *f, void *result, cw_free_fn free_result)
     }
     f->result = result;
     f->free_result = free_result;
-    finish(f, CW_RESOLVED);
+    finish_future(f, CW_RESOLVED);
     return 0;
 }
 
@@ -94,16 +94,21 @@ int cw_future_fail(cw_future *f, int code, const char *fmt, ...)
             f->message = NULL;
         va_end(ap);
     }
-    finish(f, CW_FAILED);
+    finish_future(f, CW_FAILED);
     return 0;
 }
 
-void cw_future_set_cancelled(cw_future *f)
+void cw__future_set_cancelled(cw_future *f)
 {
     if (f->state == CW_PENDING) {
         f->error = CW_ECANCELLED;
-        finish(f, CW_CANCELLED);
+        finish_future(f, CW_CANCELLED);
     }
+}
+
+void cw__future_mark_observed(cw_future *f)
+{
+    f->observed = true;
 }
 
 int cw_future_cancel(cw_future *f)
@@ -120,7 +125,7 @@ int cw_future_cancel_msg(cw_future *f, const char *msg)
     if (msg && !f->message) /* a request still pending keeps its first message, as in asyncio */
         f->message = strdup(msg);
     if (!f->cancel) {
-        cw_future_set_cancelled(f);
+        cw__future_set_cancelled(f);
         return 0;
     }
     /* The hook finishes the future, whose callbacks may release its last reference while

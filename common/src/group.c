@@ -11,10 +11,10 @@
 #include "cw_group.h"
 
 struct cw_task_group {
-    cw_future *parent;  /* the task that entered the group (our reference) */
-    cw_future **tasks;  /* every task spawned, in order (our references) */
+    cw_future *parent; /* the task that entered the group (our reference) */
+    cw_future **tasks; /* every task spawned, in order (our references) */
     int n_tasks, cap_tasks;
-    int running;        /* tasks not finished yet */
+    int running;         /* tasks not finished yet */
     cw_future *all_done; /* what exit awaits: resolved when running reaches 0 */
     cw_task_group_error *errors;
     int n_errors, cap_errors;

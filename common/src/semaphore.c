@@ -11,8 +11,8 @@
 #include "cw_task.h"
 
 struct cw_semaphore {
-    int value;          /* free slots */
-    cw_future **line;   /* waiters, oldest first */
+    int value;        /* free slots */
+    cw_future **line; /* waiters, oldest first */
     int n_line, cap_line;
 };
 

@@ -12,6 +12,9 @@
  * keeps libuv from blocking while any task is ready. So a task only ever runs
  * from the loop's own stack, one at a time, and every switch is visible here:
  * switch_to_task() and switch_to_loop().
+ *
+ * Over 500 lines on purpose: the scheduler is one file so that every switch,
+ * and every path a task takes through the loop, can be read in one place.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -180,7 +183,7 @@ static void task_end(task *t, void *result)
         if (!f->message && t->fail_message) /* the message it passed on */
             f->message = strdup(t->fail_message);
         f->result = result; /* still the owner's: cw_future_result() returns it, nothing frees it */
-        cw_future_set_cancelled(f);
+        cw__future_set_cancelled(f);
     } else if (t->fail_code) {
         cw_future_fail(f, t->fail_code, "%s", t->fail_message ? t->fail_message : cw_strerror(t->fail_code));
     } else {
@@ -302,7 +305,7 @@ static cw_future *spawn(cw_task_fn fn, void *arg, const char *name, bool on_shar
     t->future = f; /* the task's own reference */
     f->impl = t;
     f->cancel = cancel_task;
-    f->is_task = true;
+    f->kind = CW__FUTURE_TASK;
     char label[32];
     snprintf(label, sizeof label, "task %d", ++rt->next_task_number);
     t->span = cw_timeline_begin(CW_SPAN_TASK, name ? name : label);
@@ -331,7 +334,7 @@ cw_future *cw_spawn_on_shared_stack(cw_task_fn fn, void *arg)
 
 /* A task awaiting a future is woken by the future's done callback, which the loop schedules
  * like any other: the task runs from that step, as asyncio's Task.__wakeup runs __step. */
-static void wake(cw_future *f, void *arg)
+static void wake_awaiting_task(cw_future *f, void *arg)
 {
     (void)f;
     if (rt->current) /* never: callbacks are scheduled, so they run on the loop's stack */
@@ -364,14 +367,14 @@ int cw_await(cw_future *f)
         return deliver_cancel(t, f);
     if (f->state == CW_PENDING) {
         cw_future_retain(f);
-        if (cw_future_on_done(f, wake, t) < 0) {
+        if (cw_future_on_done(f, wake_awaiting_task, t) < 0) {
             cw_future_release(f);
             return CW_ENOMEM;
         }
         t->awaiting = f;
         switch_to_loop(t);
         t->awaiting = NULL;
-        cw_future_remove_done(f, wake, t);
+        cw_future_remove_done(f, wake_awaiting_task, t);
         cw_future_release(f);
         if (t->cancel_requested)
             return deliver_cancel(t, f);
@@ -393,7 +396,7 @@ static void timer_closed(uv_handle_t *h)
     free(tf);
 }
 
-static void timer_fired(uv_timer_t *timer)
+static void timer_future_fired(uv_timer_t *timer)
 {
     timer_future *tf = timer->data;
     uv_close((uv_handle_t *)timer, timer_closed);
@@ -404,11 +407,11 @@ static int cancel_timer(cw_future *f)
 {
     timer_future *tf = f->impl;
     uv_close((uv_handle_t *)&tf->timer, timer_closed);
-    cw_future_set_cancelled(f);
+    cw__future_set_cancelled(f);
     return 0;
 }
 
-cw_future *cw_timer_future(uint64_t ms)
+cw_future *cw__timer_future(uint64_t ms)
 {
     timer_future *tf = calloc(1, sizeof *tf);
     cw_future *f = cw_future_new();
@@ -420,10 +423,11 @@ cw_future *cw_timer_future(uint64_t ms)
     uv_timer_init(&rt->loop, &tf->timer);
     tf->timer.data = tf;
     tf->future = cw_future_retain(f);
+    f->kind = CW__FUTURE_TIMER;
     f->impl = tf;
     f->cancel = cancel_timer;
     uv_update_time(&rt->loop); /* count from now, not from the start of this loop turn */
-    uv_timer_start(&tf->timer, timer_fired, ms, 0);
+    uv_timer_start(&tf->timer, timer_future_fired, ms, 0);
     return f;
 }
 
@@ -439,7 +443,7 @@ int cw_sleep(uint64_t ms)
         }
         return t->cancel_requested ? deliver_cancel(t, NULL) : 0;
     }
-    cw_future *timer = cw_timer_future(ms);
+    cw_future *timer = cw__timer_future(ms);
     if (!timer)
         return CW_ENOMEM;
     int rc = cw_await(timer);
@@ -458,12 +462,12 @@ void cw__task_on_abandon(void (*fn)(void *arg), void *arg)
 
 int cw_task_cancelling(const cw_future *f)
 {
-    return f && f->is_task ? f->cancel_requests : CW_EINVAL;
+    return f && f->kind == CW__FUTURE_TASK ? f->cancel_requests : CW_EINVAL;
 }
 
 int cw_task_uncancel(cw_future *f)
 {
-    if (!f || !f->is_task)
+    if (!f || f->kind != CW__FUTURE_TASK)
         return CW_EINVAL;
     if (f->cancel_requests > 0)
         f->cancel_requests--;
@@ -510,7 +514,7 @@ static void abandon_stuck_tasks(void)
         task *t = rt->tasks;
         fprintf(stderr, "cw_run: a task was still waiting when nothing could wake it; abandoned\n");
         if (t->awaiting) {
-            cw_future_remove_done(t->awaiting, wake, t);
+            cw_future_remove_done(t->awaiting, wake_awaiting_task, t);
             cw_future_release(t->awaiting);
         }
         if (t->on_abandon && t->shares_stack) { /* its stack back in place, for on_abandon to read */
@@ -570,7 +574,7 @@ int cw_run(cw_task_fn main_fn, void *arg, void **result)
         ;
     abandon_stuck_tasks();
     drain_queue();
-    cw_http_close_leftovers();
+    cw__close_leftovers(); /* what the program left open (sessions): see run_end.c */
     drain_queue();
     uv_close((uv_handle_t *)&r.idle, NULL);
     uv_run(&r.loop, UV_RUN_DEFAULT);

@@ -18,21 +18,24 @@
 #include <uv.h>
 
 enum {
-    LABEL_W = 18,     /* label column of the chart */
-    OUTCOME_W = 16,   /* outcome column ("ok 203ms", "ETIMEDOUT 5.0s") */
+    LABEL_W = 18,   /* label column of the chart */
+    OUTCOME_W = 16, /* outcome column ("ok 203ms", "ETIMEDOUT 5.0s") */
     MAX_COLUMNS = 400,
-    MANY_ROWS = 40,   /* above this, show only the first HEAD_ROWS and last TAIL_ROWS */
+    MANY_ROWS = 40, /* above this, show only the first HEAD_ROWS and last TAIL_ROWS */
     HEAD_ROWS = 20,
     TAIL_ROWS = 10,
 };
 
-static int g_on = -1;      /* -1 until CW_TIMELINE has been read */
-static cw_span *g_spans;   /* in order of begin: the clock is monotonic */
+static int g_on = -1;    /* -1 until CW_TIMELINE has been read */
+static cw_span *g_spans; /* in order of begin: the clock is monotonic */
 static int g_count, g_capacity;
-static long g_dropped;     /* spans refused because the table was full */
+static long g_dropped; /* spans refused because the table was full */
 
 /* Same clock as cw_now_us(). */
-static uint64_t now_us(void) { return uv_hrtime() / 1000; }
+static uint64_t now_us(void)
+{
+    return uv_hrtime() / 1000;
+}
 
 /* Length of s cut to at most max bytes, never inside a UTF-8 character. */
 static size_t utf8_cut(const char *s, size_t max)
@@ -45,7 +48,10 @@ static size_t utf8_cut(const char *s, size_t max)
     return n;
 }
 
-void cw_timeline_enable(bool on) { g_on = on; }
+void cw_timeline_enable(bool on)
+{
+    g_on = on;
+}
 
 bool cw_timeline_enabled(void)
 {
@@ -90,7 +96,10 @@ int cw_timeline_begin(cw_span_kind kind, const char *label)
     return g_count++;
 }
 
-static cw_span *span_at(int id) { return id >= 0 && id < g_count ? &g_spans[id] : NULL; }
+static cw_span *span_at(int id)
+{
+    return id >= 0 && id < g_count ? &g_spans[id] : NULL;
+}
 
 /* Each mark keeps the first time it was set. */
 void cw_timeline_start(int id)
@@ -116,9 +125,15 @@ void cw_timeline_end(int id, int error)
     }
 }
 
-int cw_timeline_count(void) { return g_count; }
+int cw_timeline_count(void)
+{
+    return g_count;
+}
 
-const cw_span *cw_timeline_span(int id) { return span_at(id); }
+const cw_span *cw_timeline_span(int id)
+{
+    return span_at(id);
+}
 
 void cw_timeline_clear(void)
 {
@@ -222,14 +237,14 @@ static const char *outcome_of(const cw_span *s, char *buf, size_t size)
     return buf;
 }
 
-static void print_row(FILE *out, const chart *c, const char *label, const cw_span *s,
-                      const char *outcome, const char *color)
+static void print_row(FILE *out, const chart *c, const char *label, const cw_span *s, const char *outcome,
+                      const char *color)
 {
     char bar[MAX_COLUMNS + 1];
     draw_bar(c, s, bar);
     const char *on = c->color && color ? color : "", *off = *on ? "\033[0m" : "";
-    fprintf(out, "%-*.*s %s%s%s %s%.*s%s\n", LABEL_W, (int)utf8_cut(label, LABEL_W), label,
-            on, bar, off, on, OUTCOME_W, outcome, off);
+    fprintf(out, "%-*.*s %s%s%s %s%.*s%s\n", LABEL_W, (int)utf8_cut(label, LABEL_W), label, on, bar, off, on, OUTCOME_W,
+            outcome, off);
 }
 
 static void print_span(FILE *out, const chart *c, const cw_span *s)
@@ -242,7 +257,7 @@ static void print_span(FILE *out, const chart *c, const cw_span *s)
 /* The row "all N": from the first begin to the last end, with how many failed. */
 static void print_summary(FILE *out, const chart *c)
 {
-    cw_span all = {.kind = CW_SPAN_USER, .begin_us = c->t0, .end_us = c->t1};
+    cw_span all = { .kind = CW_SPAN_USER, .begin_us = c->t0, .end_us = c->t1 };
     int failed = 0;
     for (int i = 0; i < g_count; i++) {
         failed += g_spans[i].end_us && g_spans[i].error;
@@ -283,14 +298,13 @@ void cw_timeline_print(FILE *out, const char *title)
         const char *env = getenv("COLUMNS");
         int columns = env && *env ? atoi(env) : 80;
         columns = columns < 60 ? 60 : columns > MAX_COLUMNS ? MAX_COLUMNS : columns;
-        chart c = {.width = columns - LABEL_W - 1 - 1 - OUTCOME_W,
-                   .color = isatty(fileno(out)) && !getenv("NO_COLOR")};
+        chart c = { .width = columns - LABEL_W - 1 - 1 - OUTCOME_W,
+                    .color = isatty(fileno(out)) && !getenv("NO_COLOR") };
         time_axis(&c.t0, &c.t1);
         bool cut = g_count > MANY_ROWS;
         for (int i = 0; i < g_count; i++) {
             if (cut && i == HEAD_ROWS) {
-                fprintf(out, "%*s... %d more rows ...\n", LABEL_W + 1, "",
-                        g_count - HEAD_ROWS - TAIL_ROWS);
+                fprintf(out, "%*s... %d more rows ...\n", LABEL_W + 1, "", g_count - HEAD_ROWS - TAIL_ROWS);
                 i = g_count - TAIL_ROWS;
             }
             print_span(out, &c, &g_spans[i]);
@@ -301,8 +315,7 @@ void cw_timeline_print(FILE *out, const char *title)
         fprintf(out, "key: . waiting  = running  | first byte  > unfinished\n");
     }
     if (g_dropped)
-        fprintf(out, "(%ld spans dropped: the timeline keeps at most %d)\n", g_dropped,
-                CW_TIMELINE_MAX_SPANS);
+        fprintf(out, "(%ld spans dropped: the timeline keeps at most %d)\n", g_dropped, CW_TIMELINE_MAX_SPANS);
 }
 
 /* ---- Chrome trace-event JSON ---- */
@@ -324,7 +337,7 @@ static void write_json_string(FILE *f, const char *s)
 
 int cw_timeline_write_trace(const char *path)
 {
-    static const char *const category[] = {"task", "request", "user"};
+    static const char *const category[] = { "task", "request", "user" };
     FILE *f = fopen(path, "w");
     if (!f)
         return -errno;
@@ -352,16 +365,18 @@ int cw_timeline_write_trace(const char *path)
         const char *cat = (unsigned)s->kind < 3 ? category[s->kind] : "user";
         fputs(i ? ",\n{\"name\":" : "\n{\"name\":", f);
         write_json_string(f, s->label);
-        fprintf(f, ",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%" PRIu64 ",\"dur\":%" PRIu64
-                   ",\"pid\":1,\"tid\":%d,\"args\":{\"outcome\":",
+        fprintf(f,
+                ",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%" PRIu64 ",\"dur\":%" PRIu64
+                ",\"pid\":1,\"tid\":%d,\"args\":{\"outcome\":",
                 cat, s->begin_us - t0, end - s->begin_us, track + 1);
         write_json_string(f, !s->end_us ? "unfinished" : s->error ? cw_error_name(s->error) : "ok");
         if (s->start_us)
             fprintf(f, ",\"waited_us\":%" PRIu64, s->start_us - s->begin_us);
         fputs("}}", f);
         if (s->first_byte_us)
-            fprintf(f, ",\n{\"name\":\"first byte\",\"cat\":\"%s\",\"ph\":\"i\",\"s\":\"t\",\"ts\":%" PRIu64
-                       ",\"pid\":1,\"tid\":%d}",
+            fprintf(f,
+                    ",\n{\"name\":\"first byte\",\"cat\":\"%s\",\"ph\":\"i\",\"s\":\"t\",\"ts\":%" PRIu64
+                    ",\"pid\":1,\"tid\":%d}",
                     cat, s->first_byte_us - t0, track + 1);
     }
     fputs("\n]}\n", f);

@@ -51,7 +51,7 @@ static int arm(cw_timeout *s, uint64_t when_us)
         return 0;
     uint64_t now = cw_now_us();
     uint64_t ms = when_us > now ? (when_us - now + 999) / 1000 : 0;
-    s->timer = cw_timer_future(ms);
+    s->timer = cw__timer_future(ms);
     if (!s->timer)
         return CW_ENOMEM;
     if (cw_future_on_done(s->timer, expire, s) < 0) {

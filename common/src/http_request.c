@@ -1,0 +1,357 @@
+/*
+ * http_request.c -- one request's life: checked (bad input fails at once, with a clear message),
+ * queued in its session's pool, started on an easy handle, and ended exactly once: resolved with
+ * its response, failed with an error that says what happened, or cancelled.
+ *
+ * Futures are finished only after libcurl has returned (http_loop.c) or from our own timers, never
+ * inside a libcurl callback, because code run by a done callback may call libcurl again.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "cw_timeline.h"
+#include "http.h"
+
+/* ---- ending a request ------------------------------------------------------------------ */
+
+static void request_closed(uv_handle_t *h)
+{
+    request *r = h->data;
+    free(r->method);
+    free(r->url);
+    free(r->body);
+    curl_slist_free_all(r->headers);
+    free(r->response_body.data);
+    free(r->response_headers.data);
+    free(r);
+}
+
+/* The one place a request ends: leave the queue or libcurl, then finish the future last,
+ * so that whatever its done callbacks do sees a consistent session. */
+void cw__request_end(request *r, int code, const char *fmt, ...)
+{
+    cw_session *s = r->session;
+    bool was_active = r->phase == ACTIVE;
+    cw__pool_leave(r);
+    cw_response *resp = NULL;
+    if (was_active) {
+        /* Fails only for a handle libcurl does not hold (its add failed): then there is nothing to remove. */
+        curl_multi_remove_handle(s->multi, r->easy);
+        if (code == 0 && !(resp = cw__response_take(r)))
+            code = CW_ENOMEM;
+        cw__pool_recycle_easy(s, r->easy);
+        r->easy = NULL;
+    }
+    r->phase = ENDED;
+    cw_timeline_end(r->span, code);
+    uv_close((uv_handle_t *)&r->deadline, request_closed);
+    if (was_active)
+        cw__pool_start_queued(s);
+
+    cw_future *f = r->future;
+    if (code == 0) {
+        cw_future_resolve(f, resp, cw__response_free);
+    } else if (code == CW_ECANCELLED) {
+        cw__future_set_cancelled(f);
+    } else if (!fmt) { /* a response that could not be taken (out of memory) has no words of its own */
+        cw_future_fail(f, code, "%s: %s %s", cw_strerror(code), r->method, r->url ? r->url : "");
+    } else {
+        char message[CURL_ERROR_SIZE + 512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(message, sizeof message, fmt, ap);
+        va_end(ap);
+        cw_future_fail(f, code, "%s", message);
+    }
+    cw_future_release(f);
+}
+
+static int error_from_curl(request *r, CURLcode c)
+{
+    switch (c) {
+    case CURLE_COULDNT_CONNECT: return CW_ECONNREFUSED;
+    case CURLE_OPERATION_TIMEDOUT: return CW_ETIMEDOUT;
+    case CURLE_URL_MALFORMAT: return CW_EBADURL;
+    case CURLE_UNSUPPORTED_PROTOCOL: return CW_ESCHEME;
+    case CURLE_COULDNT_RESOLVE_HOST: return CW_EHOST;
+    case CURLE_GOT_NOTHING:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_PARTIAL_FILE: return CW_ECONNRESET;
+    case CURLE_WRITE_ERROR: return r->too_big ? CW_ETOOBIG : CW_EHTTP;
+    default: return CW_EHTTP;
+    }
+}
+
+/* A request whose socket could not be watched: open_socket refused it, or socket_changed could not poll it. */
+void cw__request_end_unwatched(request *r)
+{
+    cw__request_end(r, r->socket_failure, "%s: %s %s (its socket could not be watched: %s)",
+                    cw_strerror(r->socket_failure), r->method, r->url,
+                    r->socket_failure == CW_ENOMEM ? "out of memory" : "libuv refused the descriptor");
+}
+
+void cw__request_transfer_done(request *r, CURLcode result)
+{
+    if (result == CURLE_OK) {
+        cw__request_end(r, 0, NULL);
+        return;
+    }
+    if (r->socket_failure) {
+        cw__request_end_unwatched(r);
+        return;
+    }
+    if (r->socket_errno == EMFILE || r->socket_errno == ENFILE) {
+        cw__request_end(r, CW_EMFILE,
+                        "%s: %s %s (no file descriptor left for a socket: raise the limit with "
+                        "ulimit -n, or lower the session's limit)",
+                        cw_strerror(CW_EMFILE), r->method, r->url);
+        return;
+    }
+    /* Two libcurl codes say something else when they come with a response: the scheme was checked before
+     * sending, so "unsupported protocol" with no HTTP header received means the reply is not HTTP; and
+     * "out of memory" while the headers come in is, in practice, a header line over libcurl's 100 KB. */
+    bool no_header = r->response_headers.len == 0, no_body = r->response_body.len == 0;
+    if (result == CURLE_UNSUPPORTED_PROTOCOL && no_header) {
+        cw__request_end(r, CW_EHTTP, "%s: %s %s (the reply is not HTTP: %s)", cw_strerror(CW_EHTTP), r->method, r->url,
+                        r->error[0] ? r->error : curl_easy_strerror(result));
+        return;
+    }
+    if (result == CURLE_OUT_OF_MEMORY && r->connected && no_body) {
+        cw__request_end(r, CW_EHTTP,
+                        "%s: %s %s (a response header line is longer than libcurl's limit of 100 KB, "
+                        "or no memory was left for it)",
+                        cw_strerror(CW_EHTTP), r->method, r->url);
+        return;
+    }
+    int code = error_from_curl(r, result);
+    if (code == CW_ETOOBIG)
+        cw__request_end(r, code, "%s: %s %s (more than max_body = %zu bytes)", cw_strerror(code), r->method, r->url,
+                        r->session->options.max_body);
+    else
+        cw__request_end(r, code, "%s: %s %s (%s)", cw_strerror(code), r->method, r->url,
+                        r->error[0] ? r->error : curl_easy_strerror(result));
+}
+
+/* ---- starting a request -------------------------------------------------------------------- */
+
+void cw__request_start(request *r)
+{
+    cw_session *s = r->session;
+    CURL *e = cw__pool_take_easy(s);
+    if (!e) {
+        cw__request_end(r, CW_ENOMEM, "%s: %s %s", cw_strerror(CW_ENOMEM), r->method, r->url);
+        return;
+    }
+    r->easy = e;
+    curl_easy_setopt(e, CURLOPT_URL, r->url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->error);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L); /* aiohttp follows redirects too */
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, cw__response_body_arrived);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, cw__response_header_arrived);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, cw__deadline_connected);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, r);
+    cw__loop_watch_sockets_of(e, r);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
+    if (strcmp(r->method, "GET") != 0)
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
+    if (strcmp(r->method, "HEAD") == 0)
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    if (r->body) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
+    }
+    cw__pool_activate(r);
+    r->started_at = cw__fresh_now(s);
+    cw__deadline_arm(r);
+    CURLMcode mc = curl_multi_add_handle(s->multi, e);
+    if (mc != CURLM_OK)
+        cw__request_end(r, CW_EHTTP, "%s: %s %s (%s)", cw_strerror(CW_EHTTP), r->method, r->url,
+                        curl_multi_strerror(mc));
+}
+
+/* ---- making a request ---------------------------------------------------------------------- */
+
+static int cancel_request(cw_future *f)
+{
+    cw__request_end(f->impl, CW_ECANCELLED, NULL);
+    return 0;
+}
+
+static cw_future *failed_request(int code, const char *message)
+{
+    cw_future *f = cw_future_new();
+    if (f)
+        cw_future_fail(f, code, "%s: %s", cw_strerror(code), message);
+    return f;
+}
+
+/* Check the URL before anything else, so bad input fails at once with a clear message. */
+static int check_url(const char *url, char *host, size_t size, cw_future **error)
+{
+    char why[512];
+    if (!url || !*url) {
+        *error = failed_request(CW_EBADURL, "the URL is empty");
+        return -1;
+    }
+    CURLU *u = curl_url();
+    char *scheme = NULL, *name = NULL, *port = NULL;
+    CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
+    if (uc == CURLUE_OK)
+        uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+    int rc = 0;
+    if (uc != CURLUE_OK) {
+        snprintf(why, sizeof why, "'%.400s' (%s)", url, curl_url_strerror(uc));
+        *error = failed_request(CW_EBADURL, why);
+        rc = -1;
+    } else if (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0) {
+        snprintf(why, sizeof why, "'%.40s' in '%.400s' (only http and https)", scheme, url);
+        *error = failed_request(CW_ESCHEME, why);
+        rc = -1;
+    } else if (curl_url_get(u, CURLUPART_HOST, &name, 0) != CURLUE_OK || !*name) {
+        snprintf(why, sizeof why, "'%.400s' (no host)", url);
+        *error = failed_request(CW_EBADURL, why);
+        rc = -1;
+    } else {
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+        snprintf(host, size, "%s:%s", name, port ? port : "");
+    }
+    curl_free(scheme);
+    curl_free(name);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+/* A method is an HTTP token (RFC 9110: letters, digits and !#$%&'*+-.^_`|~), and no header may hold
+ * a CR or LF: either would let the caller's text end a line and write its own request. */
+static int check_method_and_headers(const cw_request *req, cw_future **error)
+{
+    char why[512];
+    const char *method = req->method ? req->method : "GET";
+    if (!*method ||
+        method[strspn(method,
+                      "!#$%&'*+-.^_`|~0123456789"
+                      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")]) {
+        snprintf(why, sizeof why, "the method '%.100s' is not an HTTP method name (letters, digits, no spaces)",
+                 method);
+        *error = failed_request(CW_EINVAL, why);
+        return -1;
+    }
+    for (int i = 0; req->headers && req->headers[i]; i++) {
+        if (strpbrk(req->headers[i], "\r\n")) {
+            int shown = (int)strcspn(req->headers[i], "\r\n");
+            snprintf(why, sizeof why, "header %d ('%.*s...') holds a CR or LF (one header per string, no line breaks)",
+                     i, shown < 100 ? shown : 100, req->headers[i]);
+            *error = failed_request(CW_EINVAL, why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+cw_future *cw_session_request(cw_session *s, const cw_request *req)
+{
+    char host[300];
+    cw_future *error = NULL;
+    if (!s || !req)
+        return failed_request(CW_EINVAL, s ? "the request is NULL" : "the session is NULL");
+    if (s->closing)
+        return failed_request(CW_EINVAL, "the session is closed");
+    if (check_url(req->url, host, sizeof host, &error) < 0 || check_method_and_headers(req, &error) < 0)
+        return error;
+
+    request *r = calloc(1, sizeof *r);
+    cw_future *f = cw_future_new();
+    if (!r || !f)
+        goto out_of_memory;
+    r->session = s;
+    r->future = f;
+    r->method = strdup(req->method ? req->method : "GET");
+    r->url = strdup(req->url);
+    if (!r->method || !r->url)
+        goto out_of_memory;
+    snprintf(r->host, sizeof r->host, "%s", host);
+    if (req->body) {
+        r->body = malloc(req->body_len ? req->body_len : 1);
+        if (!r->body)
+            goto out_of_memory;
+        memcpy(r->body, req->body, req->body_len);
+        r->body_len = req->body_len;
+    }
+    r->headers = curl_slist_append(NULL, "Expect:"); /* no 1-second wait for "100 Continue" */
+    for (int i = 0; r->headers && req->headers && req->headers[i]; i++) {
+        struct curl_slist *more = curl_slist_append(r->headers, req->headers[i]);
+        if (!more)
+            curl_slist_free_all(r->headers);
+        r->headers = more;
+    }
+    if (!r->headers)
+        goto out_of_memory;
+    r->timeouts = req->timeouts ? *req->timeouts : s->options.timeouts;
+    f->kind = CW__FUTURE_REQUEST;
+    f->impl = r;
+    f->cancel = cancel_request;
+
+    char label[48];
+    const char *path = strstr(r->url, "://");
+    path = path ? strchr(path + 3, '/') : NULL;
+    snprintf(label, sizeof label, "%s %s", r->method, path ? path : r->url);
+    r->span = cw_timeline_begin(CW_SPAN_REQUEST, label);
+
+    uv_timer_init(s->loop, &r->deadline); /* cannot fail: it only fills in the handle */
+    r->deadline.data = r;
+    r->queued_at = cw__fresh_now(s);
+    r->phase = QUEUED;
+    cw__deadline_arm(r);
+    cw__pool_enqueue(r);        /* and started at once when there is room */
+    return cw_future_retain(f); /* one reference for the caller, one kept until the request ends */
+
+out_of_memory:
+    if (r) {
+        free(r->method);
+        free(r->url);
+        free(r->body);
+        free(r);
+    }
+    free(f);
+    return NULL;
+}
+
+static cw_future *request_without_headers(cw_session *s, const char *method, const char *url, const void *body,
+                                          size_t len)
+{
+    cw_request req = { .method = method, .url = url, .body = body, .body_len = len };
+    return cw_session_request(s, &req);
+}
+
+cw_future *cw_session_get(cw_session *s, const char *url)
+{
+    return request_without_headers(s, "GET", url, NULL, 0);
+}
+
+cw_future *cw_session_post(cw_session *s, const char *url, const void *body, size_t len)
+{
+    return request_without_headers(s, "POST", url, body ? body : "", len);
+}
+
+cw_future *cw_session_put(cw_session *s, const char *url, const void *body, size_t len)
+{
+    return request_without_headers(s, "PUT", url, body ? body : "", len);
+}
+
+cw_future *cw_session_delete(cw_session *s, const char *url)
+{
+    return request_without_headers(s, "DELETE", url, NULL, 0);
+}
