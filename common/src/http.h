@@ -35,9 +35,9 @@ typedef struct request {
     cw_future *future; /* our reference, until the request ends */
     CURL *easy;
     phase phase;
-    char *method;
+    const char *method; /* in text[] */
     char *url;
-    char host[300]; /* "host:port", for limit_per_host */
+    const char *host; /* "host:port", for limit_per_host; in text[] */
     char *body;
     size_t body_len;
     struct curl_slist *headers;
@@ -51,9 +51,10 @@ typedef struct request {
     int socket_errno; /* why socket() failed, which libcurl reports only as "couldn't connect" */
     buffer response_body, response_headers;
     int span;
-    char error[CURL_ERROR_SIZE];
+    char *error; /* libcurl's words on a failure (CURL_ERROR_SIZE bytes), from the start of the transfer */
     struct request *prev, *next; /* in the session's queue or its active list */
     struct request *next_failing; /* in the session's list of requests to fail after socket_action */
+    char text[]; /* the method, then the host */
 } request;
 
 typedef struct host_count {
@@ -109,6 +110,9 @@ CW__HIDDEN void cw__request_transfer_done(request *r, CURLcode result);
 CW__HIDDEN void cw__request_end_unwatched(request *r);
 /* Hand @p r (just taken off the queue) to libcurl. */
 CW__HIDDEN void cw__request_start(request *r);
+/* Write the "host:port" of a plain URL (http or https, a host libcurl keeps as it is, visible ASCII)
+ * into @p host and say true, reading it as libcurl would but without its parser; false: not plain. */
+CW__HIDDEN bool cw__url_plain_host(const char *url, char *host, size_t size);
 
 /* ---- http_session.c: the pool ---- */
 

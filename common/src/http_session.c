@@ -53,8 +53,10 @@ static void unlink_request(request *r)
     request **head = r->phase == QUEUED ? &s->queue_head : &s->active;
     if (r->prev)
         r->prev->next = r->next;
-    else
+    else if (*head == r)
         *head = r->next;
+    else
+        return; /* in neither list: taken off the queue, and ended before it could start */
     if (r->next)
         r->next->prev = r->prev;
     else if (r->phase == QUEUED)
