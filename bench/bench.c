@@ -432,21 +432,25 @@ static program_run run_counting_connections(char *const argv[], cw_fixture *fx, 
 static void users_pattern(const char *server, const char *url, cw_fixture *fx, int rounds)
 {
     char *ours[] = { client("tasks_get"), (char *)url, "10000", "100", NULL };
+    char *few[] = { client("tasks_get"), (char *)url, "10000", "100", "100", NULL };
     char *curl[] = { client("curl_loop"), (char *)url, "10000", "100", NULL };
     char *aio[] = { "/usr/bin/python3", "bench/clients/aiohttp_get.py", (char *)url, "10000", "100", NULL };
     bool aiohttp = have_aiohttp();
-    program_run a[9], b[9], c[9];
+    program_run a[9], b[9], c[9], d[9];
     double load[1] = { -1 };
     getloadavg(load, 1); /* the machine may be shared: wall times depend on it, CPU times less */
     long ours_connections = 0, curl_connections = 0;
     for (int i = 0; i < rounds; i++) { /* alternating, so a slow moment of the machine hits all three */
         a[i] = run_counting_connections(ours, fx, &ours_connections);
         b[i] = run_counting_connections(curl, fx, &curl_connections);
+        d[i] = run_program(few, 300);
         if (aiohttp)
             c[i] = run_program(aio, 300);
     }
     double cpu_x = median_cpu(a, rounds), cpu_y = median_cpu(b, rounds), cpu_z = median_cpu(c, aiohttp ? rounds : 1);
+    double cpu_w = median_cpu(d, rounds);
     program_run x = median_run(a, rounds), y = median_run(b, rounds), z = median_run(c, aiohttp ? rounds : 1);
+    program_run w = median_run(d, rounds);
     char name[64];
     snprintf(name, sizeof name, "users_pattern_%s", server);
     printf("\n7. The pattern the chapters teach, against %s:\n"
@@ -466,6 +470,13 @@ static void users_pattern(const char *server, const char *url, cw_fixture *fx, i
     report(name, "time, ours / libcurl loop", x.out[0] / y.out[0], "x", "(target <= 1.10)");
     report(name, "CPU time, ours / libcurl loop", cpu_x / cpu_y, "x", NULL);
     report(name, "memory, ours / libcurl loop", (double)x.peak_kb / y.peak_kb, "x", "(target <= 3)");
+    if (w.ok && !w.out[1]) { /* the same requests from 100 tasks: what 10,000 tasks cost apart */
+        report(name, "100 tasks, 100 GETs each in turn: wall time", w.out[0], "s", NULL);
+        report(name, "100 tasks, 100 GETs each in turn: CPU time", cpu_w, "s", NULL);
+        report(name, "100 tasks, 100 GETs each in turn: peak memory", w.peak_kb / 1024.0, "MiB", NULL);
+        report(name, "time, 100 tasks / libcurl loop", w.out[0] / y.out[0], "x", NULL);
+        report(name, "CPU time, 100 tasks / libcurl loop", cpu_w / cpu_y, "x", NULL);
+    }
     if (fx) { /* reuse: about `limit` connections for all the requests */
         report(name, "this library: connections opened", ours_connections, "", "(limit 100)");
         report(name, "plain libcurl multi loop: connections opened", curl_connections, "", NULL);
