@@ -53,6 +53,9 @@ typedef struct request {
     int span;
     char *error; /* libcurl's words on a failure (CURL_ERROR_SIZE bytes), from the start of the transfer */
     struct request *prev, *next; /* in the session's queue or its active list */
+    uint64_t order;               /* when it joined the queue: the session's n_queued then */
+    int host_index;               /* its host in the session's hosts (only with limit_per_host) */
+    struct request *host_prev, *host_next; /* in its host's queue (only with limit_per_host) */
     struct request *next_failing; /* in the session's list of requests to fail after socket_action */
     char text[]; /* the method, then the host */
 } request;
@@ -60,6 +63,7 @@ typedef struct request {
 typedef struct host_count {
     char host[300];
     int active;
+    struct request *queue_head, *queue_tail; /* its requests waiting, in the order they came */
 } host_count;
 
 struct cw_session {
@@ -72,6 +76,7 @@ struct cw_session {
     int n_active;
     host_count *hosts; /* only with limit_per_host */
     int n_hosts;
+    uint64_t n_queued; /* requests queued so far, which orders them */
     CURL *spare[CW__SPARE_EASY_HANDLES];
     int n_spare;
     request *failing;  /* requests whose socket could not be watched, to end once libcurl returns */
@@ -116,8 +121,9 @@ CW__HIDDEN bool cw__url_plain_host(const char *url, char *host, size_t size);
 
 /* ---- http_session.c: the pool ---- */
 
-/* Append @p r to its session's queue, then start what there is room for. */
-CW__HIDDEN void cw__pool_enqueue(request *r);
+/* Append @p r to its session's queue, then start what there is room for (CW_ENOMEM: its host could
+ * not be counted; then it is in no queue). */
+CW__HIDDEN int cw__pool_enqueue(request *r);
 /* Start queued requests while there is room. */
 CW__HIDDEN void cw__pool_start_queued(cw_session *s);
 /* Count @p r (just started) among the session's active requests. */

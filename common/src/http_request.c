@@ -434,8 +434,11 @@ cw_future *cw_session_request(cw_session *s, const cw_request *req)
     r->queued_at = cw__fresh_now(s);
     r->phase = QUEUED;
     cw__deadline_arm(r);
-    cw__pool_enqueue(r); /* and started at once when there is room */
-    return cw_future_retain(f); /* one reference for the caller, one kept until the request ends */
+    cw_future_retain(f); /* one reference for the caller, one kept until the request ends (maybe now) */
+    if (cw__pool_enqueue(r) < 0) /* else started at once when there is room */
+        cw__request_end(r, CW_ENOMEM, "%s: %s %s (no memory left to count its host)", cw_strerror(CW_ENOMEM),
+                        r->method, r->url);
+    return f;
 }
 
 static cw_future *request_without_headers(cw_session *s, const char *method, const char *url, const void *body, size_t len)
