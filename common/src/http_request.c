@@ -331,15 +331,16 @@ static int check_method_and_headers(const cw_request *req, cw_future **error)
     const char *method = req->method ? req->method : "GET";
     if (!*method || method[strspn(method, "!#$%&'*+-.^_`|~0123456789"
                                           "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")]) {
-        *error = failed_request(CW_EINVAL, "the method '%.100s' is not an HTTP method name (letters, digits, no spaces)",
-                                method);
+        *error = failed_request(CW_EINVAL,
+                                "the method '%.100s' is not an HTTP method name (letters, digits, no spaces)", method);
         return -1;
     }
     for (int i = 0; req->headers && req->headers[i]; i++) {
         if (strpbrk(req->headers[i], "\r\n")) {
             int shown = (int)strcspn(req->headers[i], "\r\n");
-            *error = failed_request(CW_EINVAL, "header %d ('%.*s...') holds a CR or LF (one header per string, no line breaks)",
-                                    i, shown < 100 ? shown : 100, req->headers[i]);
+            *error = failed_request(CW_EINVAL,
+                                    "header %d ('%.*s...') holds a CR or LF (one header per string, no line breaks)", i,
+                                    shown < 100 ? shown : 100, req->headers[i]);
             return -1;
         }
     }
