@@ -282,6 +282,24 @@ static program_run median_run(program_run *runs, int n)
     return runs[n / 2];
 }
 
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median CPU time of the runs that went well (0 if none did). */
+static double median_cpu(const program_run *runs, int n)
+{
+    double cpu[9];
+    int ok = 0;
+    for (int i = 0; i < n; i++)
+        if (runs[i].ok)
+            cpu[ok++] = runs[i].cpu_s;
+    qsort(cpu, ok, sizeof *cpu, by_value);
+    return ok ? cpu[ok / 2] : 0;
+}
+
 static bool have_aiohttp(void)
 {
     return system("/usr/bin/python3 -c 'import aiohttp' > /dev/null 2>&1") == 0;
@@ -401,24 +419,43 @@ static double wrk_rate(const char *url, bool quick)
 
 /* ---- 7. the pattern every chapter teaches, against bare libcurl and aiohttp --------------------- */
 
-static void users_pattern(const char *server, const char *url, int rounds)
+/* Connections the fixture server accepted while argv ran (-1 for another server). */
+static program_run run_counting_connections(char *const argv[], cw_fixture *fx, long *accepted)
+{
+    long before = fx ? cw_fixture_stats_get(fx).accepted : 0;
+    program_run r = run_program(argv, 300);
+    *accepted = fx ? cw_fixture_stats_get(fx).accepted - before : -1;
+    return r;
+}
+
+/* fx: the fixture server when it is the one serving url (its counters show connection reuse), or NULL. */
+static void users_pattern(const char *server, const char *url, cw_fixture *fx, int rounds)
 {
     char *ours[] = { client("tasks_get"), (char *)url, "10000", "100", NULL };
+    char *few[] = { client("tasks_get"), (char *)url, "10000", "100", "100", NULL };
     char *curl[] = { client("curl_loop"), (char *)url, "10000", "100", NULL };
     char *aio[] = { "/usr/bin/python3", "bench/clients/aiohttp_get.py", (char *)url, "10000", "100", NULL };
     bool aiohttp = have_aiohttp();
-    program_run a[9], b[9], c[9];
+    program_run a[9], b[9], c[9], d[9];
+    double load[1] = { -1 };
+    getloadavg(load, 1); /* the machine may be shared: wall times depend on it, CPU times less */
+    long ours_connections = 0, curl_connections = 0;
     for (int i = 0; i < rounds; i++) { /* alternating, so a slow moment of the machine hits all three */
-        a[i] = run_program(ours, 300);
-        b[i] = run_program(curl, 300);
+        a[i] = run_counting_connections(ours, fx, &ours_connections);
+        b[i] = run_counting_connections(curl, fx, &curl_connections);
+        d[i] = run_program(few, 300);
         if (aiohttp)
             c[i] = run_program(aio, 300);
     }
+    double cpu_x = median_cpu(a, rounds), cpu_y = median_cpu(b, rounds), cpu_z = median_cpu(c, aiohttp ? rounds : 1);
+    double cpu_w = median_cpu(d, rounds);
     program_run x = median_run(a, rounds), y = median_run(b, rounds), z = median_run(c, aiohttp ? rounds : 1);
+    program_run w = median_run(d, rounds);
     char name[64];
     snprintf(name, sizeof name, "users_pattern_%s", server);
     printf("\n7. The pattern the chapters teach, against %s:\n"
-           "   10,000 tasks gathered, each awaiting one GET, limit 100\n", server);
+           "   10,000 tasks gathered, each awaiting one GET, limit 100 (medians, alternating)\n", server);
+    report(name, "load average (1 min) at the start", load[0], "", "(2 cores)");
     if (!x.ok || !y.ok || x.out[1] || y.out[1]) {
         printf("  a run failed (ours %s, %g failed GETs; libcurl loop %s, %g failed)\n", x.ok ? "ok" : "crashed",
                x.out[1], y.ok ? "ok" : "crashed", y.out[1]);
@@ -426,18 +463,34 @@ static void users_pattern(const char *server, const char *url, int rounds)
     }
     report(name, "this library: wall time", x.out[0], "s", NULL);
     report(name, "plain libcurl multi loop: wall time", y.out[0], "s", NULL);
+    report(name, "this library: CPU time (user + system)", cpu_x, "s", NULL);
+    report(name, "plain libcurl multi loop: CPU time", cpu_y, "s", NULL);
     report(name, "this library: peak memory", x.peak_kb / 1024.0, "MiB", NULL);
     report(name, "plain libcurl multi loop: peak memory", y.peak_kb / 1024.0, "MiB", NULL);
     report(name, "time, ours / libcurl loop", x.out[0] / y.out[0], "x", "(target <= 1.10)");
+    report(name, "CPU time, ours / libcurl loop", cpu_x / cpu_y, "x", NULL);
     report(name, "memory, ours / libcurl loop", (double)x.peak_kb / y.peak_kb, "x", "(target <= 3)");
+    if (w.ok && !w.out[1]) { /* the same requests from 100 tasks: what 10,000 tasks cost apart */
+        report(name, "100 tasks, 100 GETs each in turn: wall time", w.out[0], "s", NULL);
+        report(name, "100 tasks, 100 GETs each in turn: CPU time", cpu_w, "s", NULL);
+        report(name, "100 tasks, 100 GETs each in turn: peak memory", w.peak_kb / 1024.0, "MiB", NULL);
+        report(name, "time, 100 tasks / libcurl loop", w.out[0] / y.out[0], "x", NULL);
+        report(name, "CPU time, 100 tasks / libcurl loop", cpu_w / cpu_y, "x", NULL);
+    }
+    if (fx) { /* reuse: about `limit` connections for all the requests */
+        report(name, "this library: connections opened", ours_connections, "", "(limit 100)");
+        report(name, "plain libcurl multi loop: connections opened", curl_connections, "", NULL);
+    }
     if (!aiohttp) {
         printf("  aiohttp: skipped (/usr/bin/python3 has no aiohttp: apt-get install python3-aiohttp)\n");
     } else if (!z.ok || z.out[1]) {
         printf("  aiohttp: a run failed (%g failed GETs)\n", z.out[1]);
     } else {
         report(name, "aiohttp: wall time", z.out[0], "s", NULL);
+        report(name, "aiohttp: CPU time", cpu_z, "s", NULL);
         report(name, "aiohttp: peak memory", z.peak_kb / 1024.0, "MiB", NULL);
         report(name, "time, aiohttp / ours", z.out[0] / x.out[0], "x", "(target >= 5)");
+        report(name, "CPU time, aiohttp / ours", cpu_z / cpu_x, "x", NULL);
         report(name, "memory, ours / aiohttp", (double)x.peak_kb / z.peak_kb, "x", "(target <= 0.33)");
     }
 }
@@ -745,9 +798,9 @@ int main(int argc, char **argv)
             }
         }
         if (wanted(7)) {
-            users_pattern("fixture_server", fixture_url, rounds);
+            users_pattern("fixture_server", fixture_url, fx, rounds);
             if (have_nginx)
-                users_pattern("nginx", nginx_url, rounds);
+                users_pattern("nginx", nginx_url, NULL, rounds);
         }
         if (have_nginx)
             nginx_stop(&web);

@@ -4,9 +4,11 @@
  * Each task awaits one GET on a shared session (limit connections), and the
  * main task gathers them all, as `asyncio.gather(*(fetch(url) for ...))`.
  * bench runs it next to curl_loop (the same requests through bare libcurl)
- * and aiohttp_get.py.
+ * and aiohttp_get.py. With TASKS, that many tasks share the requests, each
+ * awaiting its GETs one after another: with TASKS = LIMIT, the same requests
+ * without thousands of tasks, which shows what the tasks cost apart.
  *
- * Usage: tasks_get URL REQUESTS LIMIT
+ * Usage: tasks_get URL REQUESTS LIMIT [TASKS]
  * Prints "SECONDS FAILURES" on one line.
  */
 #include <stdio.h>
@@ -15,7 +17,7 @@
 
 typedef struct job {
     const char *url;
-    int requests, limit, failures;
+    int requests, limit, tasks, failures;
     double seconds;
     cw_session *session;
 } job;
@@ -23,9 +25,12 @@ typedef struct job {
 static void *fetch(void *arg)
 {
     job *j = arg;
-    cw_future *response = cw_session_get(j->session, j->url);
-    int rc = cw_await(response);
-    cw_future_release(response);
+    int rc = 0;
+    for (int i = 0; i < j->requests / j->tasks && rc == 0; i++) {
+        cw_future *response = cw_session_get(j->session, j->url);
+        rc = cw_await(response);
+        cw_future_release(response);
+    }
     return rc == 0 ? NULL : cw_fail(rc, "GET failed");
 }
 
@@ -36,14 +41,14 @@ static void *main_task(void *arg)
     options.limit = j->limit;
     if (cw_session_open(&j->session, &options) < 0)
         return cw_fail(CW_EINVAL, "could not open a session");
-    cw_future **tasks = calloc(j->requests, sizeof *tasks);
+    cw_future **tasks = calloc(j->tasks, sizeof *tasks);
     uint64_t start = cw_now_us();
-    for (int i = 0; i < j->requests; i++)
+    for (int i = 0; i < j->tasks; i++)
         tasks[i] = cw_spawn(fetch, j);
-    cw_future *all = cw_gather(tasks, j->requests, true);
+    cw_future *all = cw_gather(tasks, j->tasks, true);
     cw_await(all);
     j->seconds = (cw_now_us() - start) / 1e6;
-    for (int i = 0; i < j->requests; i++) {
+    for (int i = 0; i < j->tasks; i++) {
         j->failures += cw_future_error(tasks[i]) != 0;
         cw_future_release(tasks[i]);
     }
@@ -55,12 +60,13 @@ static void *main_task(void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: tasks_get URL REQUESTS LIMIT\n");
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: tasks_get URL REQUESTS LIMIT [TASKS]\n");
         return 2;
     }
     job j = { .url = argv[1], .requests = atoi(argv[2]), .limit = atoi(argv[3]) };
-    if (j.requests <= 0 || j.limit < 0 || cw_run(main_task, &j, NULL) != 0)
+    j.tasks = argc == 5 ? atoi(argv[4]) : j.requests;
+    if (j.requests <= 0 || j.limit < 0 || j.tasks <= 0 || j.requests % j.tasks || cw_run(main_task, &j, NULL) != 0)
         return 1;
     printf("%.6f %d\n", j.seconds, j.failures);
     return 0;

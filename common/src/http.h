@@ -35,9 +35,9 @@ typedef struct request {
     cw_future *future; /* our reference, until the request ends */
     CURL *easy;
     phase phase;
-    char *method;
+    const char *method; /* in text[] */
     char *url;
-    char host[300]; /* "host:port", for limit_per_host */
+    const char *host; /* "host:port", for limit_per_host; in text[] */
     char *body;
     size_t body_len;
     struct curl_slist *headers;
@@ -51,14 +51,19 @@ typedef struct request {
     int socket_errno;   /* why socket() failed, which libcurl reports only as "couldn't connect" */
     buffer response_body, response_headers;
     int span;
-    char error[CURL_ERROR_SIZE];
-    struct request *prev, *next;  /* in the session's queue or its active list */
-    struct request *next_failing; /* in the session's list of requests to fail after socket_action */
+    char *error; /* libcurl's words on a failure (CURL_ERROR_SIZE bytes), from the start of the transfer */
+    struct request *prev, *next;           /* in the session's queue or its active list */
+    uint64_t order;                        /* when it joined the queue: the session's n_queued then */
+    int host_index;                        /* its host in the session's hosts (only with limit_per_host) */
+    struct request *host_prev, *host_next; /* in its host's queue (only with limit_per_host) */
+    struct request *next_failing;          /* in the session's list of requests to fail after socket_action */
+    char text[];                           /* the method, then the host */
 } request;
 
 typedef struct host_count {
     char host[300];
     int active;
+    struct request *queue_head, *queue_tail; /* its requests waiting, in the order they came */
 } host_count;
 
 struct cw_session {
@@ -71,6 +76,7 @@ struct cw_session {
     int n_active;
     host_count *hosts; /* only with limit_per_host */
     int n_hosts;
+    uint64_t n_queued; /* requests queued so far, which orders them */
     CURL *spare[CW__SPARE_EASY_HANDLES];
     int n_spare;
     request *failing; /* requests whose socket could not be watched, to end once libcurl returns */
@@ -108,11 +114,15 @@ CW__HIDDEN void cw__request_transfer_done(request *r, CURLcode result);
 CW__HIDDEN void cw__request_end_unwatched(request *r);
 /* Hand @p r (just taken off the queue) to libcurl. */
 CW__HIDDEN void cw__request_start(request *r);
+/* Write the "host:port" of a plain URL (http or https, a host libcurl keeps as it is, visible ASCII)
+ * into @p host and say true, reading it as libcurl would but without its parser; false: not plain. */
+CW__HIDDEN bool cw__url_plain_host(const char *url, char *host, size_t size);
 
 /* ---- http_session.c: the pool ---- */
 
-/* Append @p r to its session's queue, then start what there is room for. */
-CW__HIDDEN void cw__pool_enqueue(request *r);
+/* Append @p r to its session's queue, then start what there is room for (CW_ENOMEM: its host could
+ * not be counted; then it is in no queue). */
+CW__HIDDEN int cw__pool_enqueue(request *r);
 /* Start queued requests while there is room. */
 CW__HIDDEN void cw__pool_start_queued(cw_session *s);
 /* Count @p r (just started) among the session's active requests. */

@@ -14,11 +14,16 @@
  * Between two requests libcurl says CURL_POLL_REMOVE while the connection
  * waits in the pool; closing the poll there and making a new one for the next
  * request would cost six system calls per request (a third of the time on
- * loopback), so the poll is only stopped there, and started again when the
- * next request wants it (one epoll_ctl each). Stopped, it no longer keeps the
- * loop alive, so an idle pool never hides a deadlock. Stopping at
- * CURL_POLL_REMOVE is also what keeps libuv safe: libcurl 7.88 closes a socket
- * that is still connecting (a request cancelled then) without calling
+ * loopback), and even stopping it and starting it again costs three (libuv's
+ * uv_poll_start removes the descriptor from epoll before adding it back). So a
+ * connection that was waiting for a response (watched for reading) stays
+ * watched, marked idle and unreferenced: it keeps no loop alive, so an idle
+ * pool never hides a deadlock, and the next request on it, which waits for
+ * its response too, costs no system call here. Should the server close it or
+ * write to it meanwhile, the poll is stopped then (libcurl checks a pooled
+ * connection before reusing it). Any other socket is stopped at
+ * CURL_POLL_REMOVE, which keeps libuv safe: libcurl 7.88 closes a socket that
+ * is still connecting (a request cancelled then) without calling
  * close_socket, and says CURL_POLL_REMOVE only after the close; a poll still
  * running there makes libuv abort on EBADF. Sockets libcurl opens by other
  * means (its resolver's) have their poll closed at CURL_POLL_REMOVE.
@@ -39,7 +44,8 @@ typedef struct socket_watch {
     curl_socket_t fd;
     cw_session *session;
     bool connection; /* opened by open_socket: lives until close_socket */
-    int events;      /* what libcurl asked for and the poll watches (0: stopped, e.g. idle in the pool) */
+    bool idle;       /* libcurl let go of it (CURL_POLL_REMOVE): waiting in the pool, or closed */
+    int events;      /* what the poll watches (0: stopped) */
 } socket_watch;
 
 /* The watch of each socket, indexed by descriptor, shared by every session on this thread's loop.
@@ -92,10 +98,17 @@ static void socket_action(cw_session *s, curl_socket_t fd, int flags)
         read_finished(s);
 }
 
+static int watch_events(socket_watch *w, int events);
+
 static void socket_ready(uv_poll_t *poll, int status, int events)
 {
     socket_watch *w = poll->data;
     int flags;
+    if (w->idle) { /* a pooled connection closed or written to by the server: libcurl sees it when it
+                    * next checks the connection; until then, it is not ours to read */
+        watch_events(w, 0);
+        return;
+    }
     if (status < 0) /* e.g. UV_EBADF after a reset: libcurl must read the socket to see the error and retry */
         flags = CURL_CSELECT_ERR | CURL_CSELECT_IN | CURL_CSELECT_OUT;
     else
@@ -153,7 +166,7 @@ static int watch_new(cw_session *s, curl_socket_t fd, bool connection, socket_wa
      * number has come back. Close it first; when it was this session's, libcurl may still count
      * on what it asked of it, so the new watch keeps that. */
     socket_watch *stale = watch_of_fd[fd];
-    int events = stale && stale->session == s ? stale->events : 0;
+    int events = stale && stale->session == s && !stale->idle ? stale->events : 0;
     if (stale)
         watch_close(stale);
     socket_watch *w = calloc(1, sizeof *w);
@@ -199,15 +212,23 @@ static int socket_changed(CURL *easy, curl_socket_t fd, int what, void *session,
         w = NULL;
     }
     if (what == CURL_POLL_REMOVE) {
-        if (w && w->connection)
-            watch_events(w, 0); /* back in the pool, or already closed by libcurl: stop, keep the handle */
-        else if (w)
+        if (w && w->connection) { /* back in the pool, or already closed by libcurl: keep the handle */
+            w->idle = true;
+            uv_unref((uv_handle_t *)&w->poll);
+            if (w->events != UV_READABLE) /* still connecting, maybe closed: stop (see the top) */
+                watch_events(w, 0);
+        } else if (w) {
             watch_close(w);
+        }
         return 0;
     }
     int rc = 0;
     if (!w)
         rc = watch_new(s, fd, false, &w);
+    else if (w->idle) {
+        w->idle = false;
+        uv_ref((uv_handle_t *)&w->poll);
+    }
     if (rc == 0)
         rc = watch_events(w, (what & CURL_POLL_IN ? UV_READABLE : 0) | (what & CURL_POLL_OUT ? UV_WRITABLE : 0));
     if (rc < 0)

@@ -12,62 +12,92 @@
 #include "cw_task.h"
 #include "http.h"
 
-static int *host_active(cw_session *s, const char *host)
+/* The index of @p host in the session's hosts, added when new; -1: out of memory. */
+static int host_index(cw_session *s, const char *host)
 {
     for (int i = 0; i < s->n_hosts; i++)
         if (strcmp(s->hosts[i].host, host) == 0)
-            return &s->hosts[i].active;
+            return i;
     host_count *grown = realloc(s->hosts, (s->n_hosts + 1) * sizeof *grown);
     if (!grown)
-        return NULL;
+        return -1;
     s->hosts = grown;
-    host_count *h = &s->hosts[s->n_hosts++];
+    host_count *h = &s->hosts[s->n_hosts];
+    *h = (host_count){ .active = 0 };
     snprintf(h->host, sizeof h->host, "%s", host);
-    h->active = 0;
-    return &h->active;
+    return s->n_hosts++;
 }
 
-static bool can_start(cw_session *s, request *r)
+static bool per_host(const cw_session *s)
 {
-    if (s->options.limit > 0 && s->n_active >= s->options.limit)
-        return false;
-    if (s->options.limit_per_host > 0) {
-        int *active = host_active(s, r->host);
-        return active && *active < s->options.limit_per_host;
-    }
-    return true;
-}
-
-static void count_host(cw_session *s, request *r, int delta)
-{
-    if (s->options.limit_per_host > 0) {
-        int *active = host_active(s, r->host);
-        if (active)
-            *active += delta;
-    }
+    return s->options.limit_per_host > 0;
 }
 
 static void unlink_request(request *r)
 {
     cw_session *s = r->session;
-    request **head = r->phase == QUEUED ? &s->queue_head : &s->active;
+    bool queued = r->phase == QUEUED;
+    request **head = queued ? &s->queue_head : &s->active;
     if (r->prev)
         r->prev->next = r->next;
-    else
+    else if (*head == r)
         *head = r->next;
+    else
+        return; /* in neither list: taken off the queue, and ended before it could start */
     if (r->next)
         r->next->prev = r->prev;
-    else if (r->phase == QUEUED)
+    else if (queued)
         s->queue_tail = r->prev;
     r->prev = r->next = NULL;
+    if (queued && per_host(s)) {
+        host_count *h = &s->hosts[r->host_index];
+        if (r->host_prev)
+            r->host_prev->host_next = r->host_next;
+        else
+            h->queue_head = r->host_next;
+        if (r->host_next)
+            r->host_next->host_prev = r->host_prev;
+        else
+            h->queue_tail = r->host_prev;
+        r->host_prev = r->host_next = NULL;
+    }
+}
+
+/* The request to start next: the queue's first, or with limit_per_host the first whose host has
+ * room. Each host keeps its own queue, so this looks at one request per host, not at every request
+ * queued behind a busy host. */
+static request *next_to_start(cw_session *s)
+{
+    if (!per_host(s))
+        return s->queue_head;
+    request *first = NULL;
+    for (int i = 0; i < s->n_hosts; i++) {
+        request *r = s->hosts[i].queue_head;
+        if (r && s->hosts[i].active < s->options.limit_per_host && (!first || r->order < first->order))
+            first = r;
+    }
+    return first;
 }
 
 /* ---- the pool ------------------------------------------------------------------------------ */
 
-void cw__pool_enqueue(request *r)
+int cw__pool_enqueue(request *r)
 {
     cw_session *s = r->session;
     r->phase = QUEUED;
+    if (per_host(s)) {
+        if ((r->host_index = host_index(s, r->host)) < 0)
+            return CW_ENOMEM;
+        host_count *h = &s->hosts[r->host_index];
+        r->host_next = NULL;
+        r->host_prev = h->queue_tail;
+        if (h->queue_tail)
+            h->queue_tail->host_next = r;
+        else
+            h->queue_head = r;
+        h->queue_tail = r;
+    }
+    r->order = s->n_queued++;
     r->next = NULL;
     r->prev = s->queue_tail;
     if (s->queue_tail)
@@ -76,6 +106,7 @@ void cw__pool_enqueue(request *r)
         s->queue_head = r;
     s->queue_tail = r;
     cw__pool_start_queued(s);
+    return 0;
 }
 
 void cw__pool_activate(request *r)
@@ -87,7 +118,8 @@ void cw__pool_activate(request *r)
         s->active->prev = r;
     s->active = r;
     s->n_active++;
-    count_host(s, r, +1);
+    if (per_host(s))
+        s->hosts[r->host_index].active++;
 }
 
 void cw__pool_leave(request *r)
@@ -95,7 +127,8 @@ void cw__pool_leave(request *r)
     unlink_request(r);
     if (r->phase == ACTIVE) {
         r->session->n_active--;
-        count_host(r->session, r, -1);
+        if (per_host(r->session))
+            r->session->hosts[r->host_index].active--;
     }
 }
 
@@ -115,22 +148,16 @@ void cw__pool_recycle_easy(cw_session *s, CURL *easy)
 }
 
 /* Start queued requests while there is room. A start that fails ends its request, which calls
- * start_queued again: that inner call does nothing, and this one goes on from the queue's head,
- * since the request it would have looked at next may have been ended meanwhile. */
+ * start_queued again: that inner call does nothing, and this one goes on. */
 void cw__pool_start_queued(cw_session *s)
 {
     if (s->starting)
         return;
     s->starting = true;
-    request *r = s->queue_head;
-    while (r && !s->closing && (s->options.limit == 0 || s->n_active < s->options.limit)) {
-        if (can_start(s, r)) {
-            unlink_request(r);
-            cw__request_start(r);
-            r = s->queue_head;
-        } else {
-            r = r->next;
-        }
+    request *r;
+    while (!s->closing && (s->options.limit == 0 || s->n_active < s->options.limit) && (r = next_to_start(s))) {
+        unlink_request(r);
+        cw__request_start(r);
     }
     s->starting = false;
 }

@@ -21,6 +21,7 @@
 #include "support.h"
 
 #include <check.h>
+#include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +96,50 @@ static void check_bad_request(bad_request *b)
         ck_assert_msg(strstr(b->message, b->must_name[i]) != NULL, "%s: the message should name '%s', it says: %s",
                       b->name, b->must_name[i], b->message);
 }
+
+/* The library reads the host and port of a plain URL itself, without libcurl's parser (internal). */
+bool cw__url_plain_host(const char *url, char *host, size_t size);
+
+/* Every URL the library reads itself, libcurl must accept and read the same: same host, same port;
+ * and the plain URLs of everyday use must be read that way, or the shortcut is gone. */
+START_TEST(test_plain_urls_read_as_libcurl_reads_them)
+{
+    static const char *const plain[] = { "http://127.0.0.1:8080/get", "https://example.org/", "http://localhost",
+                                         "http://a-b_c.example.COM:65535/x?y=1#z", "http://h/a\"<>{}|^`\\x",
+                                         "http://h?q", "http://h#f", "http://10.0.0.255/" };
+    static const char *const others[] = { "http://127.1/", "http://0x7f.1/", "http://01.2.3.4/", "http://1.2.3/",
+                                          "http://1.2.3.4.5/", "http://1.2.3.256/", "http://1.2.3.4./", "http://h:080/",
+                                          "http://h:0/", "http://h:65536/", "http://h:/x", "http://h./", "http://a.1/",
+                                          "http://1a.2b/", "http://[::1]:80/", "http://u:p@h/", "HTTP://h/",
+                                          "http://h/a b", "http://h/\xc3\xa9", "http://h\\x/", "http://h;x/",
+                                          "http://exa mple.org/", "http://:8080/", "http://", "ftp://h/" };
+    char ours[300], theirs[300];
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
+        ck_assert_msg(cw__url_plain_host(plain[i], ours, sizeof ours), "%s should be read as a plain URL", plain[i]);
+    for (size_t k = 0; k < 2; k++) {
+        const char *const *urls = k ? others : plain;
+        size_t n = k ? sizeof others / sizeof others[0] : sizeof plain / sizeof plain[0];
+        for (size_t i = 0; i < n; i++) {
+            if (!cw__url_plain_host(urls[i], ours, sizeof ours))
+                continue; /* left to libcurl's parser: nothing to compare */
+            CURLU *u = curl_url();
+            char *host = NULL, *port = NULL;
+            CURLUcode uc = curl_url_set(u, CURLUPART_URL, urls[i], CURLU_NON_SUPPORT_SCHEME);
+            if (uc == CURLUE_OK)
+                uc = curl_url_get(u, CURLUPART_HOST, &host, 0);
+            if (uc == CURLUE_OK)
+                uc = curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+            snprintf(theirs, sizeof theirs, "%s:%s", host ? host : "", port ? port : "");
+            curl_free(host);
+            curl_free(port);
+            curl_url_cleanup(u);
+            ck_assert_msg(uc == CURLUE_OK, "%s was read as plain (%s), but libcurl refuses it: %s", urls[i], ours,
+                          curl_url_strerror(uc));
+            ck_assert_msg(strcmp(ours, theirs) == 0, "%s: read as %s, libcurl reads %s", urls[i], ours, theirs);
+        }
+    }
+}
+END_TEST
 
 START_TEST(test_malformed_urls)
 {
@@ -774,6 +819,7 @@ int main(void)
     Suite *s = suite_create("badinput");
 
     TCase *tc = add_case(s, "requests", 15, server_setup, server_teardown);
+    tcase_add_test(tc, test_plain_urls_read_as_libcurl_reads_them);
     tcase_add_test(tc, test_malformed_urls);
     tcase_add_test(tc, test_empty_url);
     tcase_add_test(tc, test_null_url);
