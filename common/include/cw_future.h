@@ -75,11 +75,13 @@ int cw_future_fail(cw_future *future, int code, const char *fmt, ...)
  * @brief Cancel a future: it ends cancelled, and every task awaiting it wakes with CW_ECANCELLED.
  *
  * For a task this requests cancellation: the task sees CW_ECANCELLED at its
- * current or next await and ends cancelled when it returns; for a request
- * the transfer is stopped and its connection closed; for a combinator its
- * unfinished children are cancelled too.
+ * current or next await and ends cancelled when it returns (a task awaiting a
+ * future passes the request on to it, as asyncio does: see cw_task.h); for a
+ * request the transfer is stopped and its connection closed; for a gather its
+ * unfinished children are cancelled, and it fails with CW_ECANCELLED.
  * @return 0 when the cancellation took effect (or was requested, for a task),
- *         CW_EDONE when the future had already finished (nothing changes).
+ *         CW_EDONE when the future had already finished (nothing changes), or
+ *         for a gather whose children had all finished already.
  *
  * @code
  * cw_future *t = cw_spawn(slow, NULL);

@@ -6,6 +6,7 @@
  * operation is over. Chapters 06-08 rebuild small versions of these by hand.
  */
 #include <stdlib.h>
+#include <string.h>
 #include "cw_combine.h"
 #include "cw_task.h"
 #include "internal.h"
@@ -39,6 +40,12 @@ typedef struct gather {
     cw_future *failed_child; /* the child whose error the gather took, if any */
 } gather;
 
+/* asyncio's gather: without return_exceptions, the first child that fails or ends cancelled ends
+ * the gather at once, with that child's error, even while the gather is being cancelled (the other
+ * children keep running, or keep their own cancellation). Otherwise the gather ends when the last
+ * child does: with the results, or, when it was cancelled, failing with CW_ECANCELLED. A gather
+ * never ends CW_CANCELLED: asyncio's cancelled gather *fails* with CancelledError, which makes it
+ * an exception for wait(FIRST_EXCEPTION). */
 static void gather_child_done(cw_future *child, void *arg)
 {
     gather *g = arg;
@@ -46,12 +53,6 @@ static void gather_child_done(cw_future *child, void *arg)
      * which frees g: keep the gather alive until this callback is over. */
     cw_future *self = cw_future_retain(g->self);
     g->remaining--;
-    if (g->cancelling) {
-        if (g->remaining == 0)
-            cw_future_set_cancelled(g->self);
-        cw_future_release(self);
-        return;
-    }
     bool failed = cw_future_state(child) == CW_FAILED || cw_future_state(child) == CW_CANCELLED;
     if (failed && g->return_exceptions) {
         child->observed = true; /* handed to the caller as a value, as asyncio does */
@@ -64,19 +65,32 @@ static void gather_child_done(cw_future *child, void *arg)
         const char *message = cw_future_message(child);
         cw_future_fail(g->self, code, "%s", message);
     }
-    if (g->remaining == 0)
+    if (g->remaining == 0 && g->cancelling)
+        /* asyncio raises the CancelledError of the child that finished last: its message if it
+         * ended cancelled with one, else none. */
+        cw_future_fail(g->self, CW_ECANCELLED, "%s",
+                       cw_future_state(child) == CW_CANCELLED ? cw_future_message(child) : "cancelled");
+    else if (g->remaining == 0)
         cw_future_resolve(g->self, g->children, NULL);
     cw_future_release(self);
 }
 
-/* asyncio: cancelling a gather cancels its children; it ends once they have all ended. */
+/* asyncio: cancelling a gather cancels its children, and tells the gather to end failing with
+ * CW_ECANCELLED once they have all ended (unless one ends it earlier, see above). When no child
+ * took the request (they had all finished, their callbacks not yet run), nothing changes. */
 static int gather_cancel(cw_future *self)
 {
     gather *g = self->impl;
+    /* Outside cw_run() a child's callback runs inline and may end the gather, freeing its message. */
+    char *message = self->message ? strdup(self->message) : NULL;
+    bool taken = false;
     g->cancelling = true;
     for (int i = 0; i < g->n; i++)
-        cw_future_cancel_msg(g->children[i], self->message);
-    return 0;
+        if (cw_future_cancel_msg(g->children[i], message) == 0)
+            taken = true;
+    g->cancelling = taken;
+    free(message);
+    return taken ? 0 : CW_EDONE;
 }
 
 static void gather_destroy(cw_future *self)

@@ -51,7 +51,8 @@ typedef struct task {
     cw_future *awaiting;   /* what the task is suspended on, if anything */
     void (*on_abandon)(void *arg); /* see cw__task_on_abandon() */
     void *on_abandon_arg;
-    bool cancel_requested; /* deliver CW_ECANCELLED at the next await */
+    bool cancel_requested; /* deliver CW_ECANCELLED at the next await (asyncio's _must_cancel) */
+    bool cancel_passed_on; /* a cancellation went to what the task awaits, not to the task */
     bool was_cancelled;    /* a cancellation was delivered: the task ends cancelled */
     bool started, finished;
     int fail_code;
@@ -251,14 +252,19 @@ static void run_queue(uv_idle_t *idle)
 
 /* ---- the public calls ------------------------------------------------------------------ */
 
+/* asyncio's Task.cancel(): count the request, and pass it on to what the task awaits, if that
+ * takes it; the task learns of it only when that future ends cancelled, and goes on as usual
+ * should it swallow the cancellation and return. Otherwise (ready, running, or woken by a future
+ * that just finished) the task sees the request at its next await. */
 static int cancel_task(cw_future *f)
 {
     task *t = f->impl;
     f->cancel_requests++;
-    t->cancel_requested = true;
-    if (t->awaiting) /* asyncio cancels what the task waits on; that wakes the task */
-        cw_future_cancel_msg(t->awaiting, f->message);
-    return 0; /* a task that is ready or running sees the request at its next await */
+    if (t->awaiting && cw_future_cancel_msg(t->awaiting, f->message) == 0)
+        t->cancel_passed_on = true;
+    else
+        t->cancel_requested = true;
+    return 0;
 }
 
 cw_future *cw_spawn(cw_task_fn fn, void *arg)
@@ -306,15 +312,24 @@ static void wake(cw_future *f, void *arg)
         run_task(arg);
 }
 
-/* A cancellation is delivered once, together with cancelling what the task was about to
- * await (if anything); the task may then still await (to clean up), and ends cancelled. */
-static int deliver_cancel(task *t, cw_future *f)
+/* A cancellation is delivered once; the task may then still await (to clean up), and ends
+ * cancelled unless it takes every request back (cw_task_uncancel()). */
+static int deliver_cancel(task *t)
 {
     t->cancel_requested = false;
     t->was_cancelled = true;
-    if (f)
-        cw_future_cancel(f);
     return CW_ECANCELLED;
+}
+
+/* A request pending when the task awaits goes to what it awaits, as asyncio's __step does with
+ * _must_cancel: when that takes it, the task waits for it as usual. */
+static bool pass_cancel_on(task *t, cw_future *f)
+{
+    if (f->state != CW_PENDING || cw_future_cancel_msg(f, t->future->message) != 0)
+        return false;
+    t->cancel_requested = false;
+    t->cancel_passed_on = true;
+    return true;
 }
 
 int cw_await(cw_future *f)
@@ -326,8 +341,9 @@ int cw_await(cw_future *f)
         return CW_ENOTASK;
     if (f == t->future)
         return CW_EINVAL; /* a task waiting for itself would never wake */
-    if (t->cancel_requested)
-        return deliver_cancel(t, f);
+    t->cancel_passed_on = false;
+    if (t->cancel_requested && !pass_cancel_on(t, f))
+        return deliver_cancel(t);
     if (f->state == CW_PENDING) {
         cw_future_retain(f);
         if (cw_future_on_done(f, wake, t) < 0) {
@@ -340,9 +356,17 @@ int cw_await(cw_future *f)
         cw_future_remove_done(f, wake, t);
         cw_future_release(f);
         if (t->cancel_requested)
-            return deliver_cancel(t, f);
+            return deliver_cancel(t);
     }
-    return cw_future_error(f);
+    int rc = cw_future_error(f);
+    if (t->cancel_passed_on && rc == CW_ECANCELLED)
+        t->was_cancelled = true; /* the cancellation came back: it was the task's own */
+    else if (t->cancel_passed_on && !t->was_cancelled) {
+        free(t->future->message); /* swallowed: the task was not cancelled, nor its message */
+        t->future->message = NULL;
+    }
+    t->cancel_passed_on = false;
+    return rc;
 }
 
 /* ---- timers ------------------------------------------------------------------------------ */
@@ -403,7 +427,7 @@ int cw_sleep(uint64_t ms)
             make_ready(t);
             switch_to_loop(t);
         }
-        return t->cancel_requested ? deliver_cancel(t, NULL) : 0;
+        return t->cancel_requested ? deliver_cancel(t) : 0;
     }
     cw_future *timer = cw_timer_future(ms);
     if (!timer)
