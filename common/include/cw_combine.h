@@ -43,9 +43,13 @@
  * as a failure for cw_wait()'s CW_FIRST_EXCEPTION. Without return_exceptions it
  * fails as soon as the first child ends cancelled (or failed), with that
  * child's message, while the others may still be cleaning up; with it, once
- * every child has ended, with the message of the child that ended last if it
- * ended cancelled (asyncio's rule). cw_future_cancel() returns CW_EDONE, and
- * changes nothing, when every child had already finished.
+ * every child has ended, with the message of the last child (in input order)
+ * if it ended cancelled (asyncio 3.11's rule). One difference remains: asyncio
+ * hands a task's cancellation out once, so its gather has no message when the
+ * child's CancelledError was read first (by a task awaiting that child since
+ * before the gather was made); the library's gather has it all the same.
+ * cw_future_cancel() returns CW_EDONE, and changes nothing, when every child
+ * had already finished.
  * @return the gather future (one reference), or NULL for n < 0, a NULL array
  *         or entry, or out of memory. n == 0 gives a gather already resolved.
  *

@@ -65,11 +65,12 @@ static void gather_child_done(cw_future *child, void *arg)
         const char *message = cw_future_message(child);
         cw_future_fail(g->self, code, "%s", message);
     }
+    cw_future *last = g->n > 0 ? g->children[g->n - 1] : NULL;
     if (g->remaining == 0 && g->cancelling)
-        /* asyncio raises the CancelledError of the child that finished last: its message if it
-         * ended cancelled with one, else none. */
+        /* asyncio 3.11 raises the CancelledError of the last child in input order (its callback's
+         * loop leaves `fut` there): that child's message if it ended cancelled with one, else none. */
         cw_future_fail(g->self, CW_ECANCELLED, "%s",
-                       cw_future_state(child) == CW_CANCELLED ? cw_future_message(child) : "cancelled");
+                       cw_future_state(last) == CW_CANCELLED ? cw_future_message(last) : "cancelled");
     else if (g->remaining == 0)
         cw_future_resolve(g->self, g->children, NULL);
     cw_future_release(self);

@@ -390,7 +390,7 @@ START_TEST(test_cancelled_gather_ends_at_first_cancelled_child)
     ck_assert_int_eq(cw_run(cancel_gather_with_slow_cleanup, &r, NULL), 0);
     ck_assert_int_eq(r.rc, CW_ECANCELLED);
     ck_assert_int_eq(r.state, CW_FAILED);
-    ck_assert_str_eq(r.message, "stop"); /* the message of the child that ended last */
+    ck_assert_str_eq(r.message, "stop"); /* the message of the last child, as in asyncio */
     ck_assert_msg(r.done_when_gather_ended[0] && r.done_when_gather_ended[1],
                   "with return_exceptions the cancelled gather waits for every child");
 }
