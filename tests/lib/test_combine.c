@@ -609,6 +609,39 @@ START_TEST(test_gather_freed_by_its_own_callback)
 }
 END_TEST
 
+/* A cancelled gather with return_exceptions fails, once every child has ended, with the message of
+ * its last child in input order if that one ended cancelled, else with none: asyncio 3.11's
+ * _done_callback raises the CancelledError of the child its results loop ends on. */
+START_TEST(test_cancelled_gather_message_is_last_childs)
+{
+    cw_future *fs[2] = { cw_future_new(), cw_future_new() };
+    cw_future *g = cw_gather(fs, 2, true);
+    cw_future_resolve(fs[1], NULL, NULL); /* the last child returned */
+    ck_assert_int_eq(cw_future_cancel_msg(g, "why"), 0);
+    ck_assert_int_eq(cw_future_state(fs[0]), CW_CANCELLED);
+    ck_assert_int_eq(cw_future_state(g), CW_FAILED);
+    ck_assert_int_eq(cw_future_error(g), CW_ECANCELLED);
+    ck_assert_str_eq(cw_future_message(g), "cancelled"); /* no message, though fs[0] ended last with one */
+    cw_future_release(g);
+    cw_future_release_all(fs, 2);
+
+    cw_future *hs[2] = { cw_future_new(), cw_future_new() };
+    g = cw_gather(hs, 2, true);
+    cw_future_resolve(hs[0], NULL, NULL);
+    ck_assert_int_eq(cw_future_cancel_msg(g, "why"), 0);
+    ck_assert_int_eq(cw_future_error(g), CW_ECANCELLED);
+    ck_assert_str_eq(cw_future_message(g), "why"); /* the last child ended cancelled with it */
+    ck_assert_int_eq(cw_future_cancel(g), CW_EDONE);
+    cw_future_release(g);
+
+    g = cw_gather(hs, 2, true); /* every child finished: the callbacks ran inline, it is done */
+    ck_assert_int_eq(cw_future_cancel(g), CW_EDONE);
+    ck_assert_int_eq(cw_future_state(g), CW_RESOLVED);
+    cw_future_release(g);
+    cw_future_release_all(hs, 2);
+}
+END_TEST
+
 /* A failed gather carries the child's own code and message, unchanged (asyncio raises the child's
  * own exception), and says which child it was. */
 START_TEST(test_gather_keeps_child_error)
@@ -1264,6 +1297,7 @@ int main(void)
     tcase_add_test(tc, test_cancel_task_awaiting_gather);
     tcase_add_test(tc, test_cancelled_gather_ends_at_first_cancelled_child);
     tcase_add_test(tc, test_cancelled_gather_counts_as_exception_for_wait);
+    tcase_add_test(tc, test_cancelled_gather_message_is_last_childs);
     tcase_add_test(tc, test_cancelled_child_is_gather_error);
     tcase_add_test(tc, test_cancelled_child_in_slot_with_return_exceptions);
     tcase_add_test(tc, test_gather_edges);
