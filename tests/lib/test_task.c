@@ -797,6 +797,38 @@ START_TEST(test_cancel_passed_on_and_swallowed)
 }
 END_TEST
 
+/* A task that cancels itself and then awaits: as asyncio's __step with _must_cancel, the request
+ * goes to what it awaits, and a swallower's result comes back; the task is not cancelled. */
+static void *cancel_self_then_await(void *arg)
+{
+    swallow_record *r = arg;
+    cw_future *inner = cw_spawn(swallow_cancellation, r);
+    cw_sleep(10);
+    r->cancel_rc = cw_future_cancel(cw_current_task());
+    r->outer_await_rc = cw_await(inner);
+    r->outer_saw = (intptr_t)cw_future_result(inner);
+    cw_future_release(inner);
+    r->outer_sleep_rc = cw_sleep(10);
+    r->outer_cancelling = cw_task_cancelling(cw_current_task());
+    return (void *)r->outer_saw;
+}
+
+START_TEST(test_pending_cancel_passed_on_at_next_await)
+{
+    swallow_record r = { 0 };
+    void *result = NULL;
+    ck_assert_int_eq(cw_run(cancel_self_then_await, &r, &result), 0);
+    ck_assert_int_eq(r.cancel_rc, 0);
+    ck_assert_int_eq(r.inner_sleep_rc, CW_ECANCELLED);
+    ck_assert_msg(r.outer_await_rc == 0, "the request should go to the awaited task, which swallows it; got %s",
+                  cw_error_name(r.outer_await_rc));
+    ck_assert_int_eq(r.outer_saw, 202);
+    ck_assert_int_eq(r.outer_sleep_rc, 0);
+    ck_assert_int_eq(r.outer_cancelling, 1);
+    ck_assert_int_eq((intptr_t)result, 202);
+}
+END_TEST
+
 /* A task cancelled while ready (not awaiting) sees it at its next await. */
 static void *busy_then_sleep(void *arg)
 {
@@ -1247,6 +1279,7 @@ int main(void)
     tcase_add_test(tc, test_cancel_task_cancels_awaited_future);
     tcase_add_test(tc, test_cancel_propagates_to_awaited_task);
     tcase_add_test(tc, test_cancel_passed_on_and_swallowed);
+    tcase_add_test(tc, test_pending_cancel_passed_on_at_next_await);
     tcase_add_test(tc, test_cancel_ready_task_seen_at_next_await);
     tcase_add_test(tc, test_cancelled_task_can_still_await_cleanup);
     tcase_add_test(tc, test_cancel_message_cancelling_uncancel);
