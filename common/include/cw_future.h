@@ -99,8 +99,11 @@ int cw_future_cancel(cw_future *future);
  *
  * The message travels with the cancellation: to what a task awaits, to a
  * gather's children, and to the task when it ends cancelled; cw_future_message()
- * of the cancelled future returns it. A task whose cancellation is still
- * pending keeps the first message it was given.
+ * of the cancelled future returns it. As in asyncio, a task whose
+ * cancellation is still pending takes the latest request's message (none for
+ * cw_future_cancel()), and a task that ends cancelled has the message of the
+ * cancellation it last received: that of the future it awaited, when the
+ * request went there.
  * @param future the future.
  * @param msg the message (copied), or NULL for none (then the message is "cancelled").
  * @return as cw_future_cancel().

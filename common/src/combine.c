@@ -6,7 +6,6 @@
  * operation is over. Chapters 06-08 rebuild small versions of these by hand.
  */
 #include <stdlib.h>
-#include <string.h>
 #include "cw_combine.h"
 #include "cw_task.h"
 #include "internal.h"
@@ -82,8 +81,10 @@ static void gather_child_done(cw_future *child, void *arg)
 static int gather_cancel(cw_future *self)
 {
     gather *g = self->impl;
-    /* Outside cw_run() a child's callback runs inline and may end the gather, freeing its message. */
-    char *message = self->message ? strdup(self->message) : NULL;
+    /* The message goes to the children (and a child's callback that ends the gather inline,
+     * outside cw_run(), may set another): the gather keeps none of this request's. */
+    char *message = self->message;
+    self->message = NULL;
     bool taken = false;
     g->cancelling = true;
     for (int i = 0; i < g->n; i++)

@@ -54,6 +54,7 @@ typedef struct task {
     bool cancel_requested; /* deliver CW_ECANCELLED at the next await (asyncio's _must_cancel) */
     bool cancel_passed_on; /* a cancellation went to what the task awaits, not to the task */
     bool was_cancelled;    /* a cancellation was delivered: the task ends cancelled */
+    char *delivered_message; /* the message of the last cancellation delivered (NULL: none) */
     bool started, finished;
     int fail_code;
     char *fail_message;
@@ -157,7 +158,13 @@ static void task_end(task *t, void *result)
     /* Passing a cancellation on (cw_fail(CW_ECANCELLED), like re-raising CancelledError), or
      * returning after one was delivered, unless cw_task_uncancel() took every request back. */
     if (t->fail_code == CW_ECANCELLED || (!t->fail_code && t->was_cancelled && f->cancel_requests > 0)) {
-        if (!f->message && t->fail_message) /* the message it passed on */
+        /* Its message is that of the cancellation it last received, as asyncio's is that of the
+         * CancelledError that left the coroutine; else the one it passed on with cw_fail(). */
+        free(f->message);
+        f->message = NULL;
+        if (t->was_cancelled && t->delivered_message)
+            f->message = strdup(t->delivered_message);
+        else if (t->fail_message)
             f->message = strdup(t->fail_message);
         f->result = result; /* still the owner's: cw_future_result() returns it, nothing frees it */
         cw_future_set_cancelled(f);
@@ -169,6 +176,8 @@ static void task_end(task *t, void *result)
     cw_timeline_end(t->span, f->error); /* not cw_future_error(): that counts as reading it */
 }
 
+static int deliver_cancel(task *t);
+
 static void task_entry(void)
 {
     task *t = rt->current;
@@ -176,7 +185,7 @@ static void task_entry(void)
     void *result = NULL;
     cw_timeline_start(t->span);
     if (t->cancel_requested) /* cancelled before it ever ran: asyncio never starts it either */
-        t->was_cancelled = true;
+        deliver_cancel(t);
     else
         result = t->fn(t->arg);
     t->finished = true;
@@ -196,6 +205,7 @@ static void task_destroy(task *t)
         cw__stack_put(&t->stack);
     cw_future_release(t->future);
     free(t->fail_message);
+    free(t->delivered_message);
     free(t);
 }
 
@@ -252,6 +262,14 @@ static void run_queue(uv_idle_t *idle)
 
 /* ---- the public calls ------------------------------------------------------------------ */
 
+/* The request went to what the task awaits, its message with it: none is left pending here. */
+static void pass_message_on(task *t)
+{
+    t->cancel_passed_on = true;
+    free(t->future->message);
+    t->future->message = NULL;
+}
+
 /* asyncio's Task.cancel(): count the request, and pass it on to what the task awaits, if that
  * takes it; the task learns of it only when that future ends cancelled, and goes on as usual
  * should it swallow the cancellation and return. Otherwise (ready, running, or woken by a future
@@ -261,7 +279,7 @@ static int cancel_task(cw_future *f)
     task *t = f->impl;
     f->cancel_requests++;
     if (t->awaiting && cw_future_cancel_msg(t->awaiting, f->message) == 0)
-        t->cancel_passed_on = true;
+        pass_message_on(t);
     else
         t->cancel_requested = true;
     return 0;
@@ -318,6 +336,21 @@ static int deliver_cancel(task *t)
 {
     t->cancel_requested = false;
     t->was_cancelled = true;
+    free(t->delivered_message);
+    t->delivered_message = t->future->message; /* the request's message goes with it */
+    t->future->message = NULL;
+    return CW_ECANCELLED;
+}
+
+/* A request pending when the task wakes: as asyncio's __step, a CancelledError that the awaited
+ * future raises is the one the task gets (with that future's message), else the request's own. */
+static int deliver_cancel_through(task *t, cw_future *f)
+{
+    deliver_cancel(t);
+    if (f->error == CW_ECANCELLED) {
+        free(t->delivered_message);
+        t->delivered_message = f->message ? strdup(f->message) : NULL;
+    }
     return CW_ECANCELLED;
 }
 
@@ -328,7 +361,7 @@ static bool pass_cancel_on(task *t, cw_future *f)
     if (f->state != CW_PENDING || cw_future_cancel_msg(f, t->future->message) != 0)
         return false;
     t->cancel_requested = false;
-    t->cancel_passed_on = true;
+    pass_message_on(t);
     return true;
 }
 
@@ -356,14 +389,13 @@ int cw_await(cw_future *f)
         cw_future_remove_done(f, wake, t);
         cw_future_release(f);
         if (t->cancel_requested)
-            return deliver_cancel(t);
+            return deliver_cancel_through(t, f);
     }
     int rc = cw_future_error(f);
-    if (t->cancel_passed_on && rc == CW_ECANCELLED)
-        t->was_cancelled = true; /* the cancellation came back: it was the task's own */
-    else if (t->cancel_passed_on && !t->was_cancelled) {
-        free(t->future->message); /* swallowed: the task was not cancelled, nor its message */
-        t->future->message = NULL;
+    if (t->cancel_passed_on && rc == CW_ECANCELLED) { /* it came back: the task's own, with f's message */
+        t->was_cancelled = true;
+        free(t->delivered_message);
+        t->delivered_message = f->message ? strdup(f->message) : NULL;
     }
     t->cancel_passed_on = false;
     return rc;

@@ -829,6 +829,53 @@ START_TEST(test_pending_cancel_passed_on_at_next_await)
 }
 END_TEST
 
+/* Which message a cancelled task ends with, as in asyncio 3.11 (checked on /usr/bin/python3): a
+ * pending request takes the latest message (none for a cancel without one), and a task cancelled
+ * again while it cleans up ends with the message of the second cancellation, the one that left. */
+static void *yield_then_sleep(void *arg)
+{
+    (void)arg;
+    if (cw_sleep(0) == 0) /* cancelled here: stop */
+        cw_sleep(60 * 1000);
+    return NULL;
+}
+
+static void *clean_up_slowly(void *arg)
+{
+    (void)arg;
+    if (cw_sleep(60 * 1000) == CW_ECANCELLED)
+        cw_sleep(60 * 1000); /* cleaning up, cancelled again */
+    return NULL;
+}
+
+static void *cancel_with_messages(void *arg)
+{
+    char(*messages)[32] = arg;
+    const char *second[3] = { "b", NULL, NULL };
+    for (int i = 0; i < 3; i++) {
+        cw_future *t = cw_spawn(i < 2 ? yield_then_sleep : clean_up_slowly, NULL);
+        cw_sleep(i < 2 ? 0 : 10); /* 0: t is ready (after its sleep(0)), not awaiting */
+        cw_future_cancel_msg(t, "a");
+        if (i == 2)
+            cw_sleep(10); /* t caught "a" and cleans up */
+        cw_future_cancel_msg(t, second[i]);
+        cw_await(t);
+        snprintf(messages[i], sizeof messages[i], "%s", cw_future_message(t));
+        cw_future_release(t);
+    }
+    return NULL;
+}
+
+START_TEST(test_cancel_message_is_the_latest)
+{
+    char messages[3][32] = { "", "", "" };
+    ck_assert_int_eq(cw_run(cancel_with_messages, messages, NULL), 0);
+    ck_assert_str_eq(messages[0], "b");
+    ck_assert_str_eq(messages[1], "cancelled"); /* the latest request had none */
+    ck_assert_str_eq(messages[2], "cancelled"); /* the second cancellation, with none, is the one that left */
+}
+END_TEST
+
 /* A task cancelled while ready (not awaiting) sees it at its next await. */
 static void *busy_then_sleep(void *arg)
 {
@@ -1280,6 +1327,7 @@ int main(void)
     tcase_add_test(tc, test_cancel_propagates_to_awaited_task);
     tcase_add_test(tc, test_cancel_passed_on_and_swallowed);
     tcase_add_test(tc, test_pending_cancel_passed_on_at_next_await);
+    tcase_add_test(tc, test_cancel_message_is_the_latest);
     tcase_add_test(tc, test_cancel_ready_task_seen_at_next_await);
     tcase_add_test(tc, test_cancelled_task_can_still_await_cleanup);
     tcase_add_test(tc, test_cancel_message_cancelling_uncancel);
