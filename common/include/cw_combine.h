@@ -37,7 +37,19 @@
  * - @p return_exceptions true: the gather never fails because of a child; each
  *   slot holds a result or an error, to check with cw_future_error().
  *
- * Cancelling the gather cancels every unfinished child.
+ * Cancelling the gather cancels every unfinished child, and the gather then
+ * *fails* with CW_ECANCELLED (state CW_FAILED, never CW_CANCELLED), as asyncio's
+ * gather raises CancelledError without being cancelled() itself: so it counts
+ * as a failure for cw_wait()'s CW_FIRST_EXCEPTION. Without return_exceptions it
+ * fails as soon as the first child ends cancelled (or failed), with that
+ * child's message, while the others may still be cleaning up; with it, once
+ * every child has ended, with the message of the last child (in input order)
+ * if it ended cancelled (asyncio 3.11's rule). One difference remains: asyncio
+ * hands a task's cancellation out once, so its gather has no message when the
+ * child's CancelledError was read first (by a task awaiting that child since
+ * before the gather was made); the library's gather has it all the same.
+ * cw_future_cancel() returns CW_EDONE, and changes nothing, when every child
+ * had already finished.
  * @return the gather future (one reference), or NULL for n < 0, a NULL array
  *         or entry, or out of memory. n == 0 gives a gather already resolved.
  *
@@ -119,7 +131,8 @@ void cw_as_completed_free(cw_as_completed *it);
 typedef enum cw_return_when {
     CW_ALL_COMPLETED,   /**< when every future has finished (the default) */
     CW_FIRST_COMPLETED, /**< when at least one has finished */
-    /** when one fails (a cancelled one does not count, as in asyncio), else when all have finished;
+    /** when one fails (a cancelled one does not count, as in asyncio, but a cancelled gather has
+     *  failed with CW_ECANCELLED, see cw_gather()), else when all have finished;
      *  as asyncio's wait, it reads the errors it sees, so releasing such a future prints no
      *  "nobody read its error" warning */
     CW_FIRST_EXCEPTION,

@@ -74,11 +74,13 @@ int cw_future_fail(cw_future *future, int code, const char *fmt, ...) __attribut
  * @brief Cancel a future: it ends cancelled, and every task awaiting it wakes with CW_ECANCELLED.
  *
  * For a task this requests cancellation: the task sees CW_ECANCELLED at its
- * current or next await and ends cancelled when it returns; for a request
- * the transfer is stopped and its connection closed; for a combinator its
- * unfinished children are cancelled too.
+ * current or next await and ends cancelled when it returns (a task awaiting a
+ * future passes the request on to it, as asyncio does: see cw_task.h); for a
+ * request the transfer is stopped and its connection closed; for a gather its
+ * unfinished children are cancelled, and it fails with CW_ECANCELLED.
  * @return 0 when the cancellation took effect (or was requested, for a task),
- *         CW_EDONE when the future had already finished (nothing changes).
+ *         CW_EDONE when the future had already finished (nothing changes), or
+ *         for a gather whose children had all finished already.
  *
  * @code
  * cw_future *t = cw_spawn(slow, NULL);
@@ -96,8 +98,11 @@ int cw_future_cancel(cw_future *future);
  *
  * The message travels with the cancellation: to what a task awaits, to a
  * gather's children, and to the task when it ends cancelled; cw_future_message()
- * of the cancelled future returns it. A task whose cancellation is still
- * pending keeps the first message it was given.
+ * of the cancelled future returns it. As in asyncio, a task whose
+ * cancellation is still pending takes the latest request's message (none for
+ * cw_future_cancel()), and a task that ends cancelled has the message of the
+ * cancellation it last received: that of the future it awaited, when the
+ * request went there.
  * @param future the future.
  * @param msg the message (copied), or NULL for none (then the message is "cancelled").
  * @return as cw_future_cancel().

@@ -32,6 +32,13 @@
  * for good, take the request back with cw_task_uncancel() (asyncio 3.11's
  * uncancel(), which timeout scopes use): once no request is left
  * (cw_task_cancelling() is 0), the task ends with what it returns.
+ *
+ * As in asyncio, cancelling a task that is suspended in cw_await() passes the
+ * request on to the future it awaits; the task's await returns what that
+ * future ends with. Usually that is CW_ECANCELLED, and the cancellation counts
+ * as the task's own; but should the future not end cancelled (a task that
+ * swallowed its cancellation and returned), the task gets its result and goes
+ * on, not cancelled, though cw_task_cancelling() still counts the request.
  */
 #ifndef CW_TASK_H
 #define CW_TASK_H
@@ -150,8 +157,9 @@ cw_future *cw_spawn_on_shared_stack(cw_task_fn fn, void *arg);
 /**
  * @brief Suspend the calling task until @p future has finished.
  *
- * If the calling task is cancelled while it waits, cw_await() returns
- * CW_ECANCELLED and cancels @p future too (as asyncio does).
+ * If the calling task is cancelled while it waits, @p future is cancelled
+ * (as asyncio does), and cw_await() returns CW_ECANCELLED once it has ended
+ * cancelled (or what it ended with, should it not end cancelled).
  * @return 0 when the future resolved (read it with cw_future_result()), its
  *         error code when it failed, CW_ECANCELLED when it or the caller was
  *         cancelled, CW_ENOTASK when called outside a task, CW_EINVAL for NULL.

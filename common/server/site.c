@@ -173,9 +173,9 @@ bool cw__site_answer_for(const char *path, size_t len, cw__site_answer *a)
         snprintf(a->location, sizeof a->location, "%snew/%ld", s.prefix, n);
     } else if ((n = number_after(p, n_len, "new/")) >= 0 && n == s.defect[MOVED_PAGE]) {
         a->status = 200;
-        a->body_len = (size_t)snprintf(a->body, sizeof a->body,
-                                       "<html><body><p>moved here</p><a href=\"%sp/%ld\">back</a></body></html>\n",
-                                       s.prefix, n);
+        a->body_len =
+            (size_t)snprintf(a->body, sizeof a->body,
+                             "<html><body><p>moved here</p><a href=\"%sp/%ld\">back</a></body></html>\n", s.prefix, n);
     } else {
         a->status = 404;
     }

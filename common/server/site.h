@@ -12,10 +12,10 @@ enum { CW__SITE_BODY_MAX = 2048 };
 
 /** The answer to one path of the site. */
 typedef struct cw__site_answer {
-    int status;              /* 200, 301, 404 or 500 */
-    unsigned delay_ms;       /* answer after this long */
-    bool stall;              /* never answer */
-    char location[64];       /* a redirect's target (a path), else "" */
+    int status;        /* 200, 301, 404 or 500 */
+    unsigned delay_ms; /* answer after this long */
+    bool stall;        /* never answer */
+    char location[64]; /* a redirect's target (a path), else "" */
     char body[CW__SITE_BODY_MAX];
     size_t body_len;
 } cw__site_answer;

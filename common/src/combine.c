@@ -39,6 +39,12 @@ typedef struct gather {
     cw_future *failed_child; /* the child whose error the gather took, if any */
 } gather;
 
+/* asyncio's gather: without return_exceptions, the first child that fails or ends cancelled ends
+ * the gather at once, with that child's error, even while the gather is being cancelled (the other
+ * children keep running, or keep their own cancellation). Otherwise the gather ends when the last
+ * child does: with the results, or, when it was cancelled, failing with CW_ECANCELLED. A gather
+ * never ends CW_CANCELLED: asyncio's cancelled gather *fails* with CancelledError, which makes it
+ * an exception for wait(FIRST_EXCEPTION). */
 static void gather_child_done(cw_future *child, void *arg)
 {
     gather *g = arg;
@@ -46,12 +52,6 @@ static void gather_child_done(cw_future *child, void *arg)
      * which frees g: keep the gather alive until this callback is over. */
     cw_future *self = cw_future_retain(g->self);
     g->remaining--;
-    if (g->cancelling) {
-        if (g->remaining == 0)
-            cw__future_set_cancelled(g->self);
-        cw_future_release(self);
-        return;
-    }
     bool failed = cw_future_state(child) == CW_FAILED || cw_future_state(child) == CW_CANCELLED;
     if (failed && g->return_exceptions) {
         cw__future_mark_observed(child); /* handed to the caller as a value, as asyncio does */
@@ -64,19 +64,35 @@ static void gather_child_done(cw_future *child, void *arg)
         const char *message = cw_future_message(child);
         cw_future_fail(g->self, code, "%s", message);
     }
-    if (g->remaining == 0)
+    cw_future *last = g->n > 0 ? g->children[g->n - 1] : NULL;
+    if (g->remaining == 0 && g->cancelling)
+        /* asyncio 3.11 raises the CancelledError of the last child in input order (its callback's
+         * loop leaves `fut` there): that child's message if it ended cancelled with one, else none. */
+        cw_future_fail(g->self, CW_ECANCELLED, "%s",
+                       cw_future_state(last) == CW_CANCELLED ? cw_future_message(last) : "cancelled");
+    else if (g->remaining == 0)
         cw_future_resolve(g->self, g->children, NULL);
     cw_future_release(self);
 }
 
-/* asyncio: cancelling a gather cancels its children; it ends once they have all ended. */
+/* asyncio: cancelling a gather cancels its children, and tells the gather to end failing with
+ * CW_ECANCELLED once they have all ended (unless one ends it earlier, see above). When no child
+ * took the request (they had all finished, their callbacks not yet run), nothing changes. */
 static int gather_cancel(cw_future *self)
 {
     gather *g = self->impl;
+    /* The message goes to the children (and a child's callback that ends the gather inline,
+     * outside cw_run(), may set another): the gather keeps none of this request's. */
+    char *message = self->message;
+    self->message = NULL;
+    bool taken = false;
     g->cancelling = true;
     for (int i = 0; i < g->n; i++)
-        cw_future_cancel_msg(g->children[i], self->message);
-    return 0;
+        if (cw_future_cancel_msg(g->children[i], message) == 0)
+            taken = true;
+    g->cancelling = taken;
+    free(message);
+    return taken ? 0 : CW_EDONE;
 }
 
 static void gather_destroy(cw_future *self)
@@ -135,9 +151,9 @@ struct cw_as_completed {
     int n;
     cw_future **finished; /* in completion order, not yet handed out */
     int n_finished, n_handed_out;
-    cw_future *timer;     /* resolves at the deadline */
+    cw_future *timer; /* resolves at the deadline */
     bool timed_out;
-    cw_future *wakeup;    /* what a waiting next() awaits */
+    cw_future *wakeup; /* what a waiting next() awaits */
 };
 
 static void as_completed_wake(cw_as_completed *it)

@@ -122,8 +122,8 @@ int cw_future_cancel_msg(cw_future *f, const char *msg)
         return CW_EINVAL;
     if (f->state != CW_PENDING)
         return CW_EDONE;
-    if (msg && !f->message) /* a request still pending keeps its first message, as in asyncio */
-        f->message = strdup(msg);
+    free(f->message); /* the latest request's message, or none, as asyncio's Task.cancel(msg) */
+    f->message = msg ? strdup(msg) : NULL;
     if (!f->cancel) {
         cw__future_set_cancelled(f);
         return 0;

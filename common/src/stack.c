@@ -59,7 +59,7 @@
 #define STACK_SIZE CW_TASK_STACK_SIZE
 #define GUARD_SIZE (64 * 1024) /* no access: an overflow faults here (see CW_TASK_STACK_SIZE) */
 #define SLOT_SIZE (GUARD_SIZE + STACK_SIZE)
-#define FIRST_SLAB 16   /* stacks in the first slab; each next slab doubles, up to LAST_SLAB */
+#define FIRST_SLAB 16 /* stacks in the first slab; each next slab doubles, up to LAST_SLAB */
 #define LAST_SLAB 1024
 
 typedef struct slab {
@@ -124,14 +124,18 @@ static int explain_no_memory(size_t wanted, char **why)
     struct rlimit as;
     int rc = CW_ELIMIT;
     if (maps >= 0 && max_maps > 0 && maps + 16 >= max_maps)
-        snprintf(text, sizeof text, "no stack for a new task: the process holds %ld memory mappings, "
-                 "the kernel's limit vm.max_map_count (%ld)", maps, max_maps);
+        snprintf(text, sizeof text,
+                 "no stack for a new task: the process holds %ld memory mappings, "
+                 "the kernel's limit vm.max_map_count (%ld)",
+                 maps, max_maps);
     else if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY)
-        snprintf(text, sizeof text, "no stack for a new task: the address-space limit RLIMIT_AS (ulimit -v) "
+        snprintf(text, sizeof text,
+                 "no stack for a new task: the address-space limit RLIMIT_AS (ulimit -v) "
                  "of %lu MiB is reached (%ld MiB mapped, %zu MiB more wanted)",
                  (unsigned long)(as.rlim_cur >> 20), mapped_kb >> 10, wanted >> 20);
     else if (read_number("/proc/sys/vm/overcommit_memory", "") == 2)
-        snprintf(text, sizeof text, "no stack for a new task: the kernel's commit limit is reached "
+        snprintf(text, sizeof text,
+                 "no stack for a new task: the kernel's commit limit is reached "
                  "(vm.overcommit_memory is 2; see CommitLimit in /proc/meminfo)");
     else {
         rc = CW_ENOMEM;
@@ -168,8 +172,8 @@ static int carve(cw__stack *s, char **why)
     s->low = guard + GUARD_SIZE;
     s->size = STACK_SIZE;
     if (RUNNING_ON_VALGRIND) { /* so that it knows a switch between stacks from a big local frame */
-        if (pool.n_valgrind_ids == pool.cap_valgrind_ids
-            && !grow((void **)&pool.valgrind_ids, &pool.cap_valgrind_ids, sizeof *pool.valgrind_ids))
+        if (pool.n_valgrind_ids == pool.cap_valgrind_ids &&
+            !grow((void **)&pool.valgrind_ids, &pool.cap_valgrind_ids, sizeof *pool.valgrind_ids))
             return CW_ENOMEM;
         pool.valgrind_ids[pool.n_valgrind_ids++] = VALGRIND_STACK_REGISTER(s->low, s->low + s->size);
     }

@@ -52,20 +52,22 @@ typedef struct task {
     void *arg;
     cw__context context;
     cw__stack stack;
-    bool shares_stack;     /* on the shared stack: its used part is kept in saved while it waits */
+    bool shares_stack; /* on the shared stack: its used part is kept in saved while it waits */
     cw__stack_copy saved;
     void *asan_fake_stack;
-    cw_future *awaiting;   /* what the task is suspended on, if anything */
+    cw_future *awaiting;           /* what the task is suspended on, if anything */
     void (*on_abandon)(void *arg); /* see cw__task_on_abandon() */
     void *on_abandon_arg;
-    bool cancel_requested; /* deliver CW_ECANCELLED at the next await */
-    bool was_cancelled;    /* a cancellation was delivered: the task ends cancelled */
+    bool cancel_requested;   /* deliver CW_ECANCELLED at the next await (asyncio's _must_cancel) */
+    bool cancel_passed_on;   /* a cancellation went to what the task awaits, not to the task */
+    bool was_cancelled;      /* a cancellation was delivered: the task ends cancelled */
+    char *delivered_message; /* the message of the last cancellation delivered (NULL: none) */
     bool started, finished;
     int fail_code;
     char *fail_message;
     int span;
-    cw__soon soon; /* starts or resumes the task, when the loop's queue reaches it */
-    bool queued;   /* soon is in the queue */
+    cw__soon soon;            /* starts or resumes the task, when the loop's queue reaches it */
+    bool queued;              /* soon is in the queue */
     struct task *prev, *next; /* every unfinished task, for cw_run()'s cleanup */
 } task;
 
@@ -77,7 +79,7 @@ typedef struct runtime {
     size_t loop_stack_size;
     task *current;
     cw__soon *queue_head, *queue_tail; /* call_soon's queue: tasks to run, callbacks to call */
-    task *tasks; /* unfinished tasks */
+    task *tasks;                       /* unfinished tasks */
     int next_task_number;
 } runtime;
 
@@ -180,7 +182,13 @@ static void task_end(task *t, void *result)
     /* Passing a cancellation on (cw_fail(CW_ECANCELLED), like re-raising CancelledError), or
      * returning after one was delivered, unless cw_task_uncancel() took every request back. */
     if (t->fail_code == CW_ECANCELLED || (!t->fail_code && t->was_cancelled && f->cancel_requests > 0)) {
-        if (!f->message && t->fail_message) /* the message it passed on */
+        /* Its message is that of the cancellation it last received, as asyncio's is that of the
+         * CancelledError that left the coroutine; else the one it passed on with cw_fail(). */
+        free(f->message);
+        f->message = NULL;
+        if (t->was_cancelled && t->delivered_message)
+            f->message = strdup(t->delivered_message);
+        else if (t->fail_message)
             f->message = strdup(t->fail_message);
         f->result = result; /* still the owner's: cw_future_result() returns it, nothing frees it */
         cw__future_set_cancelled(f);
@@ -192,6 +200,8 @@ static void task_end(task *t, void *result)
     cw_timeline_end(t->span, f->error); /* not cw_future_error(): that counts as reading it */
 }
 
+static int deliver_cancel(task *t);
+
 static void task_entry(void)
 {
     task *t = rt->current;
@@ -199,7 +209,7 @@ static void task_entry(void)
     void *result = NULL;
     cw_timeline_start(t->span);
     if (t->cancel_requested) /* cancelled before it ever ran: asyncio never starts it either */
-        t->was_cancelled = true;
+        deliver_cancel(t);
     else
         result = t->fn(t->arg);
     t->finished = true;
@@ -220,6 +230,7 @@ static void task_destroy(task *t)
     free(t->saved.bytes);
     cw_future_release(t->future);
     free(t->fail_message);
+    free(t->delivered_message);
     free(t);
 }
 
@@ -277,14 +288,27 @@ static void run_queue(uv_idle_t *idle)
 
 /* ---- the public calls ------------------------------------------------------------------ */
 
+/* The request went to what the task awaits, its message with it: none is left pending here. */
+static void pass_message_on(task *t)
+{
+    t->cancel_passed_on = true;
+    free(t->future->message);
+    t->future->message = NULL;
+}
+
+/* asyncio's Task.cancel(): count the request, and pass it on to what the task awaits, if that
+ * takes it; the task learns of it only when that future ends cancelled, and goes on as usual
+ * should it swallow the cancellation and return. Otherwise (ready, running, or woken by a future
+ * that just finished) the task sees the request at its next await. */
 static int cancel_task(cw_future *f)
 {
     task *t = f->impl;
     f->cancel_requests++;
-    t->cancel_requested = true;
-    if (t->awaiting) /* asyncio cancels what the task waits on; that wakes the task */
-        cw_future_cancel_msg(t->awaiting, f->message);
-    return 0; /* a task that is ready or running sees the request at its next await */
+    if (t->awaiting && cw_future_cancel_msg(t->awaiting, f->message) == 0)
+        pass_message_on(t);
+    else
+        t->cancel_requested = true;
+    return 0;
 }
 
 static cw_future *spawn(cw_task_fn fn, void *arg, const char *name, bool on_shared_stack)
@@ -343,15 +367,39 @@ static void wake_awaiting_task(cw_future *f, void *arg)
         run_task(arg);
 }
 
-/* A cancellation is delivered once, together with cancelling what the task was about to
- * await (if anything); the task may then still await (to clean up), and ends cancelled. */
-static int deliver_cancel(task *t, cw_future *f)
+/* A cancellation is delivered once; the task may then still await (to clean up), and ends
+ * cancelled unless it takes every request back (cw_task_uncancel()). */
+static int deliver_cancel(task *t)
 {
     t->cancel_requested = false;
     t->was_cancelled = true;
-    if (f)
-        cw_future_cancel(f);
+    free(t->delivered_message);
+    t->delivered_message = t->future->message; /* the request's message goes with it */
+    t->future->message = NULL;
     return CW_ECANCELLED;
+}
+
+/* A request pending when the task wakes: as asyncio's __step, a CancelledError that the awaited
+ * future raises is the one the task gets (with that future's message), else the request's own. */
+static int deliver_cancel_through(task *t, cw_future *f)
+{
+    deliver_cancel(t);
+    if (f->error == CW_ECANCELLED) {
+        free(t->delivered_message);
+        t->delivered_message = f->message ? strdup(f->message) : NULL;
+    }
+    return CW_ECANCELLED;
+}
+
+/* A request pending when the task awaits goes to what it awaits, as asyncio's __step does with
+ * _must_cancel: when that takes it, the task waits for it as usual. */
+static bool pass_cancel_on(task *t, cw_future *f)
+{
+    if (f->state != CW_PENDING || cw_future_cancel_msg(f, t->future->message) != 0)
+        return false;
+    t->cancel_requested = false;
+    pass_message_on(t);
+    return true;
 }
 
 int cw_await(cw_future *f)
@@ -363,8 +411,9 @@ int cw_await(cw_future *f)
         return CW_ENOTASK;
     if (f == t->future)
         return CW_EINVAL; /* a task waiting for itself would never wake */
-    if (t->cancel_requested)
-        return deliver_cancel(t, f);
+    t->cancel_passed_on = false;
+    if (t->cancel_requested && !pass_cancel_on(t, f))
+        return deliver_cancel(t);
     if (f->state == CW_PENDING) {
         cw_future_retain(f);
         if (cw_future_on_done(f, wake_awaiting_task, t) < 0) {
@@ -377,9 +426,16 @@ int cw_await(cw_future *f)
         cw_future_remove_done(f, wake_awaiting_task, t);
         cw_future_release(f);
         if (t->cancel_requested)
-            return deliver_cancel(t, f);
+            return deliver_cancel_through(t, f);
     }
-    return cw_future_error(f);
+    int rc = cw_future_error(f);
+    if (t->cancel_passed_on && rc == CW_ECANCELLED) { /* it came back: the task's own, with f's message */
+        t->was_cancelled = true;
+        free(t->delivered_message);
+        t->delivered_message = f->message ? strdup(f->message) : NULL;
+    }
+    t->cancel_passed_on = false;
+    return rc;
 }
 
 /* ---- timers ------------------------------------------------------------------------------ */
@@ -441,7 +497,7 @@ int cw_sleep(uint64_t ms)
             make_ready(t);
             switch_to_loop(t);
         }
-        return t->cancel_requested ? deliver_cancel(t, NULL) : 0;
+        return t->cancel_requested ? deliver_cancel(t) : 0;
     }
     cw_future *timer = cw__timer_future(ms);
     if (!timer)

@@ -74,9 +74,11 @@ def outcome(f):
     e = f.exception()
     if e is None:
         return "result " + render_value(f.result())
-    # A gather that is cancelled, or whose child is cancelled, *fails* with CancelledError instead of
-    # ending cancelled; awaiting it raises CancelledError either way, so both read "cancelled"
-    # (without the message, as for a future that ended cancelled).
+    if isinstance(e, asyncio.CancelledError):
+        # A gather that is cancelled, or whose child is cancelled, *fails* with CancelledError
+        # (gather.cancelled() is False; wait(FIRST_EXCEPTION) counts it), and so does the library's
+        # (CW_ECANCELLED, state CW_FAILED). Awaiting it reads "cancelled" either way.
+        return "error cancelled"
     return render_exception(e, with_message=False)
 
 
@@ -94,6 +96,7 @@ class Run:
         self.handles, self.names, self.trace = {}, {}, []
         self.http = None  # set to an aiohttp_run.Http for an HTTP scenario
         self.children = {}  # gathers without return_exceptions: their children's names
+        self.gathers = set()  # every gather's name
         self.msg = "msg" in sc.features  # cancellation messages are traced where they are first read
 
     def step(self):
@@ -127,12 +130,13 @@ class Run:
                 return f" (from {child})"
         return " (from ?)"
 
-    def is_task(self, name):
-        """Cancellation messages are compared for tasks only: a cancelled gather of asyncio 3.11 fails
-        with the CancelledError of whichever child finished last, so it has the message of that child
-        if it was a task cancelled with one, and none otherwise (a gather, a child that returned); the
-        library's gather keeps the message it was cancelled with."""
-        return self.sc.tasks.get(name) is not None or name == "main"
+    def has_message(self, name):
+        """Cancellation messages are compared for tasks and gathers, not for HTTP requests (a task in
+        aiohttp_run.py, a request future in the library). A cancelled gather of asyncio 3.11 fails with
+        the CancelledError of its first child that ended cancelled (without return_exceptions) or of
+        its last child in input order: that child's message if it ended cancelled with one, and none
+        otherwise (a gather, a child that returned); the library's gather follows the same rule."""
+        return self.sc.tasks.get(name) is not None or name == "main" or name in self.gathers
 
     def timeout(self, word):
         return None if word == "none" else 0 if word == "0" else self.seconds_until(int(word))
@@ -176,10 +180,11 @@ class Run:
                 try:
                     self.log(who, f"await {args[0]} -> result {render_value(await self.handles[args[0]])}")
                 except (asyncio.CancelledError, ScenarioError, TimeoutError, BaseExceptionGroup) as e:
-                    what = render_exception(e, self.msg and self.is_task(args[0]))
+                    what = render_exception(e, self.msg and self.has_message(args[0]))
                     self.log(who, f"await {args[0]} -> {what}{self.failed_child(args[0], e)}")
             elif op == "gather":
                 name, rex = args[0], args[1] == "rex"
+                self.gathers.add(name)
                 if not rex:
                     self.children[name] = args[2:]
                 self.track(name, asyncio.gather(*(self.handles[h] for h in args[2:]), return_exceptions=rex))

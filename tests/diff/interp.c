@@ -279,8 +279,8 @@ static void render_slot(text *t, scenario *sc, const cw_future *f)
         render_kind(t, f);
 }
 
-/* How a finished future ended: "result V", "error KIND" or "cancelled[(MSG)]". A gather that fails
- * because of a cancelled child reads "cancelled", as awaiting it raises CancelledError in asyncio. */
+/* What awaiting a finished future gives: "result V", "error KIND" or "cancelled[(MSG)]". A gather that
+ * failed with CW_ECANCELLED reads "cancelled", as awaiting it raises CancelledError in asyncio. */
 static void render_outcome(text *t, scenario *sc, const cw_future *f, bool with_message)
 {
     if (cw_future_state(f) == CW_RESOLVED) {
@@ -316,7 +316,10 @@ static void on_end(cw_future *f, void *arg)
 {
     handle *h = arg;
     text t = { 0 };
-    render_outcome(&t, h->sc, f, false); /* asyncio_run.py cannot read the message here without taking it */
+    if (cw_future_state(f) == CW_FAILED && cw_future_error(f) == CW_ECANCELLED)
+        add(&t, "error cancelled"); /* a cancelled gather fails with CancelledError, as in asyncio */
+    else
+        render_outcome(&t, h->sc, f, false); /* asyncio_run.py cannot read the message here without taking it */
     trace(h->sc, h->name, "end %s", t.s);
     free(t.s);
 }
@@ -456,8 +459,10 @@ static void execute(scenario *sc, const char *who, stmt *stmts, int n, outcome *
             return;
         } else if (strcmp(op, "fail") == 0) {
             return fail_with(out, code_of(s->w[1]), s->w[1]);
-        } else if (strcmp(op, "reraise") == 0) {
-            return fail_with(out, CW_ECANCELLED, "cancelled");
+        } else if (strcmp(op, "reraise") == 0) { /* `raise caught`: the caught cancellation, with its message */
+            char caught[sizeof out->message];
+            snprintf(caught, sizeof caught, "%s", out->message[0] ? out->message : "cancelled");
+            return fail_with(out, CW_ECANCELLED, caught);
         } else if (strcmp(op, "cancel") == 0) {
             cw_future *f = find(sc, s->w[1])->f;
 #ifdef HAVE_CANCEL_MSG
@@ -473,8 +478,8 @@ static void execute(scenario *sc, const char *who, stmt *stmts, int n, outcome *
             int rc = cw_await(f);
             if (main) { /* main catches everything, and says what it caught */
                 text t = { 0 };
-                if (cw_future_done(f)) /* messages of tasks only (asyncio_run.py says why) */
-                    render_outcome(&t, sc, f, find(sc, s->w[1])->n_children == TASK);
+                if (cw_future_done(f)) /* messages of tasks and gathers (asyncio_run.py says why) */
+                    render_outcome(&t, sc, f, find(sc, s->w[1])->n_children != REQUEST);
                 else
                     add(&t, "%s (not done)", cw_error_name(rc));
 #ifdef HAVE_FAILED_CHILD /* which child a failed gather failed with (not for a cancellation) */
@@ -623,7 +628,9 @@ static void *run_task(void *arg)
     execute(sc, b->name, b->stmts, b->n_stmts, &out);
     if (out.how == CANCELLED && b->has_handler) {
         trace(sc, b->name, "caught cancelled"); /* (its message shows where main awaits the task) */
-        out = (outcome){ 0 };
+        outcome caught = { 0 }; /* the handler starts with what it caught, for reraise */
+        snprintf(caught.message, sizeof caught.message, "%s", out.message);
+        out = caught;
         execute(sc, b->name, b->handler, b->n_handler, &out);
     }
     switch (out.how) {

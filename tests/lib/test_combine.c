@@ -286,7 +286,7 @@ START_TEST(test_cancel_gather_cancels_children)
     ck_assert(now_ms() - start < backstop(3000));
     ck_assert_int_eq(r.cancel_rc, 0);
     ck_assert_int_eq(r.rc, CW_ECANCELLED);
-    ck_assert_int_eq(r.state, CW_CANCELLED);
+    ck_assert_int_eq(r.state, CW_FAILED); /* asyncio's cancelled gather fails with CancelledError */
     ck_assert_msg(slow[0].sleep_rc == CW_ECANCELLED && slow[2].sleep_rc == CW_ECANCELLED,
                   "cancelling the gather should cancel its unfinished children");
     ck_assert_int_eq(r.slot_errors[0], CW_ECANCELLED);
@@ -314,6 +314,7 @@ static void *cancel_task_awaiting_gather(void *arg)
     cw_future_cancel(waiter);
     r->rc = cw_await(waiter);
     r->state = cw_future_state(g);
+    r->cancel_rc = cw_future_error(g);
     for (int i = 0; i < 2; i++)
         r->later_rc[i] = cw_await(tasks[i]);
     cw_future_release(waiter);
@@ -329,9 +330,110 @@ START_TEST(test_cancel_task_awaiting_gather)
     ck_assert_int_eq(cw_run(cancel_task_awaiting_gather, &r, NULL), 0);
     ck_assert(now_ms() - start < backstop(3000));
     ck_assert_int_eq(r.rc, CW_ECANCELLED);
-    ck_assert_int_eq(r.state, CW_CANCELLED);
+    ck_assert_int_eq(r.state, CW_FAILED);
+    ck_assert_int_eq(r.cancel_rc, CW_ECANCELLED); /* the gather's error */
     ck_assert_int_eq(slow[0].sleep_rc, CW_ECANCELLED);
     ck_assert_int_eq(slow[1].sleep_rc, CW_ECANCELLED);
+}
+END_TEST
+
+/* A child that catches its cancellation and cleans up for a while before passing it on. */
+static void *slow_to_cancel(void *arg)
+{
+    job *j = arg;
+    j->sleep_rc = cw_sleep(j->ms);
+    if (j->sleep_rc == CW_ECANCELLED)
+        cw_sleep(300); /* cleaning up */
+    j->ended = 1;
+    return j->sleep_rc < 0 ? cw_fail(j->sleep_rc, NULL) : (void *)j->value;
+}
+
+/* asyncio: a gather without return_exceptions that is cancelled ends as soon as one child ends
+ * cancelled; with return_exceptions it waits for all. Either way it fails with CW_ECANCELLED. */
+static void *cancel_gather_with_slow_cleanup(void *arg)
+{
+    gather_record *r = arg;
+    bool return_exceptions = r->rc;
+    slow[0] = (job){ .ms = 5000, .value = 1 };
+    slow[1] = (job){ .ms = 5000, .value = 2 };
+    cw_future *tasks[2] = { cw_spawn(slow_to_cancel, &slow[0]), cw_spawn(run_job, &slow[1]) };
+    cw_future *g = cw_gather(tasks, 2, return_exceptions);
+    cw_sleep(20);
+    r->cancel_rc = cw_future_cancel_msg(g, "stop");
+    r->rc = cw_await(g);
+    r->state = cw_future_state(g);
+    snprintf(r->message, sizeof r->message, "%s", cw_future_message(g));
+    for (int i = 0; i < 2; i++)
+        r->done_when_gather_ended[i] = cw_future_done(tasks[i]);
+    cw_future_release(g);
+    for (int i = 0; i < 2; i++)
+        r->later_rc[i] = cw_await(tasks[i]);
+    cw_future_release_all(tasks, 2);
+    return NULL;
+}
+
+START_TEST(test_cancelled_gather_ends_at_first_cancelled_child)
+{
+    gather_record r = { 0 };
+    r.rc = false;
+    ck_assert_int_eq(cw_run(cancel_gather_with_slow_cleanup, &r, NULL), 0);
+    ck_assert_int_eq(r.cancel_rc, 0);
+    ck_assert_int_eq(r.rc, CW_ECANCELLED);
+    ck_assert_int_eq(r.state, CW_FAILED);
+    ck_assert_str_eq(r.message, "stop"); /* the cancelled child's message */
+    ck_assert_msg(!r.done_when_gather_ended[0] && r.done_when_gather_ended[1],
+                  "the gather should end with the first child that ends cancelled, not wait for the cleanup");
+    ck_assert_int_eq(r.later_rc[0], CW_ECANCELLED); /* the other child keeps its cancellation */
+    ck_assert_int_eq(r.later_rc[1], CW_ECANCELLED);
+
+    r = (gather_record){ .rc = true };
+    ck_assert_int_eq(cw_run(cancel_gather_with_slow_cleanup, &r, NULL), 0);
+    ck_assert_int_eq(r.rc, CW_ECANCELLED);
+    ck_assert_int_eq(r.state, CW_FAILED);
+    ck_assert_str_eq(r.message, "stop"); /* the message of the last child, as in asyncio */
+    ck_assert_msg(r.done_when_gather_ended[0] && r.done_when_gather_ended[1],
+                  "with return_exceptions the cancelled gather waits for every child");
+}
+END_TEST
+
+/* A cancelled gather has failed (CW_ECANCELLED): cw_wait(CW_FIRST_EXCEPTION) returns on it at
+ * once, as asyncio.wait does on a gather that raised CancelledError. */
+static void *wait_for_cancelled_gather(void *arg)
+{
+    gather_record *r = arg;
+    slow[0] = (job){ .ms = 5000, .value = 1 };
+    slow[1] = (job){ .ms = 3000, .value = 2 };
+    cw_future *tasks[2];
+    spawn_jobs(slow, tasks, 2);
+    cw_future *g = cw_gather(tasks, 1, true);
+    cw_sleep(20);
+    r->cancel_rc = cw_future_cancel(g);
+    cw_future *watched[2] = { g, tasks[1] };
+    cw_wait_sets sets;
+    r->rc = cw_wait(watched, 2, CW_FIRST_EXCEPTION, CW_NO_TIMEOUT, &sets);
+    r->slot_values[0] = sets.n_done == 1 && sets.done[0] == g;
+    r->slot_values[1] = sets.n_pending == 1 && sets.pending[0] == tasks[1];
+    cw_wait_sets_free(&sets);
+    r->state = cw_future_state(g);
+    r->slot_errors[0] = cw_future_error(g);
+    cw_future_release(g);
+    cw_future_cancel(tasks[1]);
+    finish_jobs(tasks, 2);
+    return NULL;
+}
+
+START_TEST(test_cancelled_gather_counts_as_exception_for_wait)
+{
+    gather_record r = { 0 };
+    double start = now_ms();
+    ck_assert_int_eq(cw_run(wait_for_cancelled_gather, &r, NULL), 0);
+    ck_assert(now_ms() - start < backstop(3000));
+    ck_assert_int_eq(r.cancel_rc, 0);
+    ck_assert_int_eq(r.rc, 0);
+    ck_assert_int_eq(r.state, CW_FAILED);
+    ck_assert_int_eq(r.slot_errors[0], CW_ECANCELLED);
+    ck_assert_msg(r.slot_values[0] && r.slot_values[1],
+                  "FIRST_EXCEPTION should return once the cancelled gather has failed, the other task pending");
 }
 END_TEST
 
@@ -499,11 +601,44 @@ START_TEST(test_gather_freed_by_its_own_callback)
     cw_future *gs[2] = { cw_future_new(), cw_future_new() };
     g = cw_gather(gs, 2, false);
     ck_assert_int_eq(cw_future_on_done(g, release_watched, &released), 0);
-    ck_assert_int_eq(cw_future_cancel(g), 0); /* cancels both children, then ends cancelled */
+    ck_assert_int_eq(cw_future_cancel(g), 0); /* cancels both children: the first ends the gather */
     ck_assert_int_eq(released, 2);
     ck_assert_int_eq(cw_future_state(gs[0]), CW_CANCELLED);
     ck_assert_int_eq(cw_future_state(gs[1]), CW_CANCELLED);
     cw_future_release_all(gs, 2);
+}
+END_TEST
+
+/* A cancelled gather with return_exceptions fails, once every child has ended, with the message of
+ * its last child in input order if that one ended cancelled, else with none: asyncio 3.11's
+ * _done_callback raises the CancelledError of the child its results loop ends on. */
+START_TEST(test_cancelled_gather_message_is_last_childs)
+{
+    cw_future *fs[2] = { cw_future_new(), cw_future_new() };
+    cw_future *g = cw_gather(fs, 2, true);
+    cw_future_resolve(fs[1], NULL, NULL); /* the last child returned */
+    ck_assert_int_eq(cw_future_cancel_msg(g, "why"), 0);
+    ck_assert_int_eq(cw_future_state(fs[0]), CW_CANCELLED);
+    ck_assert_int_eq(cw_future_state(g), CW_FAILED);
+    ck_assert_int_eq(cw_future_error(g), CW_ECANCELLED);
+    ck_assert_str_eq(cw_future_message(g), "cancelled"); /* no message, though fs[0] ended last with one */
+    cw_future_release(g);
+    cw_future_release_all(fs, 2);
+
+    cw_future *hs[2] = { cw_future_new(), cw_future_new() };
+    g = cw_gather(hs, 2, true);
+    cw_future_resolve(hs[0], NULL, NULL);
+    ck_assert_int_eq(cw_future_cancel_msg(g, "why"), 0);
+    ck_assert_int_eq(cw_future_error(g), CW_ECANCELLED);
+    ck_assert_str_eq(cw_future_message(g), "why"); /* the last child ended cancelled with it */
+    ck_assert_int_eq(cw_future_cancel(g), CW_EDONE);
+    cw_future_release(g);
+
+    g = cw_gather(hs, 2, true); /* every child finished: the callbacks ran inline, it is done */
+    ck_assert_int_eq(cw_future_cancel(g), CW_EDONE);
+    ck_assert_int_eq(cw_future_state(g), CW_RESOLVED);
+    cw_future_release(g);
+    cw_future_release_all(hs, 2);
 }
 END_TEST
 
@@ -1160,6 +1295,9 @@ int main(void)
     tcase_add_test(tc, test_gather_return_exceptions_puts_errors_in_slots);
     tcase_add_test(tc, test_cancel_gather_cancels_children);
     tcase_add_test(tc, test_cancel_task_awaiting_gather);
+    tcase_add_test(tc, test_cancelled_gather_ends_at_first_cancelled_child);
+    tcase_add_test(tc, test_cancelled_gather_counts_as_exception_for_wait);
+    tcase_add_test(tc, test_cancelled_gather_message_is_last_childs);
     tcase_add_test(tc, test_cancelled_child_is_gather_error);
     tcase_add_test(tc, test_cancelled_child_in_slot_with_return_exceptions);
     tcase_add_test(tc, test_gather_edges);

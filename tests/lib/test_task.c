@@ -732,6 +732,150 @@ START_TEST(test_cancel_propagates_to_awaited_task)
 }
 END_TEST
 
+/* asyncio's Task.cancel() of a task awaiting another task only passes the request on. When the
+ * awaited task swallows it (uncancels itself and returns), the awaiting task gets that result and
+ * goes on, not cancelled, though its request still counts (cancelling() is 1), as in asyncio 3.11. */
+typedef struct swallow_record {
+    int inner_sleep_rc, inner_cleanup_rc;
+    int outer_await_rc, outer_sleep_rc;
+    intptr_t outer_saw;
+    int cancel_rc, outer_state, outer_cancelling;
+    intptr_t outer_result;
+} swallow_record;
+
+static void *swallow_cancellation(void *arg)
+{
+    swallow_record *r = arg;
+    r->inner_sleep_rc = cw_sleep(60 * 1000);
+    if (r->inner_sleep_rc != CW_ECANCELLED)
+        return (void *)102;
+    cw_task_uncancel(cw_current_task()); /* except CancelledError: uncancel(), clean up, return */
+    r->inner_cleanup_rc = cw_sleep(20);
+    return (void *)202;
+}
+
+static void *await_swallower(void *arg)
+{
+    swallow_record *r = arg;
+    cw_future *inner = cw_spawn(swallow_cancellation, r);
+    r->outer_await_rc = cw_await(inner);
+    r->outer_saw = (intptr_t)cw_future_result(inner);
+    cw_future_release(inner);
+    r->outer_sleep_rc = cw_sleep(20); /* not cancelled: the request went to inner */
+    return (void *)(r->outer_saw + 1);
+}
+
+static void *cancel_awaiter_of_swallower(void *arg)
+{
+    swallow_record *r = arg;
+    cw_future *outer = cw_spawn(await_swallower, r);
+    cw_sleep(10);
+    r->cancel_rc = cw_future_cancel_msg(outer, "m");
+    cw_await(outer);
+    r->outer_state = cw_future_state(outer);
+    r->outer_result = (intptr_t)cw_future_result(outer);
+    r->outer_cancelling = cw_task_cancelling(outer);
+    cw_future_release(outer);
+    return NULL;
+}
+
+START_TEST(test_cancel_passed_on_and_swallowed)
+{
+    swallow_record r = { 0 };
+    ck_assert_int_eq(cw_run(cancel_awaiter_of_swallower, &r, NULL), 0);
+    ck_assert_int_eq(r.cancel_rc, 0);
+    ck_assert_int_eq(r.inner_sleep_rc, CW_ECANCELLED);
+    ck_assert_int_eq(r.inner_cleanup_rc, 0);
+    ck_assert_msg(r.outer_await_rc == 0, "the awaiting task should get the swallower's result, got %s",
+                  cw_error_name(r.outer_await_rc));
+    ck_assert_int_eq(r.outer_saw, 202);
+    ck_assert_msg(r.outer_sleep_rc == 0, "the awaiting task was not cancelled itself, its sleep got %s",
+                  cw_error_name(r.outer_sleep_rc));
+    ck_assert_int_eq(r.outer_state, CW_RESOLVED);
+    ck_assert_int_eq(r.outer_result, 203);
+    ck_assert_int_eq(r.outer_cancelling, 1); /* Task.cancel() counted it all the same */
+}
+END_TEST
+
+/* A task that cancels itself and then awaits: as asyncio's __step with _must_cancel, the request
+ * goes to what it awaits, and a swallower's result comes back; the task is not cancelled. */
+static void *cancel_self_then_await(void *arg)
+{
+    swallow_record *r = arg;
+    cw_future *inner = cw_spawn(swallow_cancellation, r);
+    cw_sleep(10);
+    r->cancel_rc = cw_future_cancel(cw_current_task());
+    r->outer_await_rc = cw_await(inner);
+    r->outer_saw = (intptr_t)cw_future_result(inner);
+    cw_future_release(inner);
+    r->outer_sleep_rc = cw_sleep(10);
+    r->outer_cancelling = cw_task_cancelling(cw_current_task());
+    return (void *)r->outer_saw;
+}
+
+START_TEST(test_pending_cancel_passed_on_at_next_await)
+{
+    swallow_record r = { 0 };
+    void *result = NULL;
+    ck_assert_int_eq(cw_run(cancel_self_then_await, &r, &result), 0);
+    ck_assert_int_eq(r.cancel_rc, 0);
+    ck_assert_int_eq(r.inner_sleep_rc, CW_ECANCELLED);
+    ck_assert_msg(r.outer_await_rc == 0, "the request should go to the awaited task, which swallows it; got %s",
+                  cw_error_name(r.outer_await_rc));
+    ck_assert_int_eq(r.outer_saw, 202);
+    ck_assert_int_eq(r.outer_sleep_rc, 0);
+    ck_assert_int_eq(r.outer_cancelling, 1);
+    ck_assert_int_eq((intptr_t)result, 202);
+}
+END_TEST
+
+/* Which message a cancelled task ends with, as in asyncio 3.11 (checked on /usr/bin/python3): a
+ * pending request takes the latest message (none for a cancel without one), and a task cancelled
+ * again while it cleans up ends with the message of the second cancellation, the one that left. */
+static void *yield_then_sleep(void *arg)
+{
+    (void)arg;
+    if (cw_sleep(0) == 0) /* cancelled here: stop */
+        cw_sleep(60 * 1000);
+    return NULL;
+}
+
+static void *clean_up_slowly(void *arg)
+{
+    (void)arg;
+    if (cw_sleep(60 * 1000) == CW_ECANCELLED)
+        cw_sleep(60 * 1000); /* cleaning up, cancelled again */
+    return NULL;
+}
+
+static void *cancel_with_messages(void *arg)
+{
+    char(*messages)[32] = arg;
+    const char *second[3] = { "b", NULL, NULL };
+    for (int i = 0; i < 3; i++) {
+        cw_future *t = cw_spawn(i < 2 ? yield_then_sleep : clean_up_slowly, NULL);
+        cw_sleep(i < 2 ? 0 : 10); /* 0: t is ready (after its sleep(0)), not awaiting */
+        cw_future_cancel_msg(t, "a");
+        if (i == 2)
+            cw_sleep(10); /* t caught "a" and cleans up */
+        cw_future_cancel_msg(t, second[i]);
+        cw_await(t);
+        snprintf(messages[i], sizeof messages[i], "%s", cw_future_message(t));
+        cw_future_release(t);
+    }
+    return NULL;
+}
+
+START_TEST(test_cancel_message_is_the_latest)
+{
+    char messages[3][32] = { "", "", "" };
+    ck_assert_int_eq(cw_run(cancel_with_messages, messages, NULL), 0);
+    ck_assert_str_eq(messages[0], "b");
+    ck_assert_str_eq(messages[1], "cancelled"); /* the latest request had none */
+    ck_assert_str_eq(messages[2], "cancelled"); /* the second cancellation, with none, is the one that left */
+}
+END_TEST
+
 /* A task cancelled while ready (not awaiting) sees it at its next await. */
 static void *busy_then_sleep(void *arg)
 {
@@ -1181,6 +1325,9 @@ int main(void)
     tcase_add_test(tc, test_cancel_finished_task_changes_nothing);
     tcase_add_test(tc, test_cancel_task_cancels_awaited_future);
     tcase_add_test(tc, test_cancel_propagates_to_awaited_task);
+    tcase_add_test(tc, test_cancel_passed_on_and_swallowed);
+    tcase_add_test(tc, test_pending_cancel_passed_on_at_next_await);
+    tcase_add_test(tc, test_cancel_message_is_the_latest);
     tcase_add_test(tc, test_cancel_ready_task_seen_at_next_await);
     tcase_add_test(tc, test_cancelled_task_can_still_await_cleanup);
     tcase_add_test(tc, test_cancel_message_cancelling_uncancel);
