@@ -73,5 +73,5 @@ def compile_and_link(cc, path, source, interp, obj, build_dir, pkg):
     subprocess.run([cc, "-std=c11", "-D_GNU_SOURCE", "-g", "-O1", "-I" + os.path.join(ROOT, "common/include"),
                     "-I" + os.path.join(ROOT, os.path.dirname(path)), *pkg("--cflags"), "-c", source, "-o", obj],
                    check=True)
-    subprocess.run([cc, os.path.join(build_dir, "obj/tests/diff/interp.o"), obj, os.path.join(build_dir, "lib/libcw.a"),
-                    *pkg("--libs"), "-lhttp_parser", "-lpthread", "-o", interp], check=True)
+    subprocess.run([cc, os.path.join(build_dir, "obj/tests/diff/interp.o"), obj, os.path.join(build_dir, "lib/libcwfixture.a"),
+                    os.path.join(build_dir, "lib/libcw.a"), *pkg("--libs"), "-lhttp_parser", "-lpthread", "-o", interp], check=True)
