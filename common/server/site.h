@@ -22,6 +22,6 @@ typedef struct cw__site_answer {
 
 /* True when @p path (@p len bytes, no query) is /site or under /site/; then @p out says what to answer.
  * A pure function of the path: a test walks a site through it to know what a crawl must find. */
-bool cw__site_answer_for(const char *path, size_t len, cw__site_answer *out);
+__attribute__((visibility("hidden"))) bool cw__site_answer_for(const char *path, size_t len, cw__site_answer *out);
 
 #endif

@@ -11,6 +11,7 @@
 #define CW_CONTEXT_H
 
 #include <stddef.h>
+#include "internal.h"
 
 #if !defined(CW_USE_UCONTEXT) && (defined(__x86_64__) || defined(__aarch64__))
 #define CW_CONTEXT_ASM 1
@@ -29,11 +30,11 @@ typedef struct cw__context {
 
 /* Prepare @p c so that switching to it calls entry() on the stack [low, low + size).
  * entry() must never return: it ends by switching away for good. */
-void cw__context_start(cw__context *c, char *low, size_t size, void (*entry)(void));
+CW__HIDDEN void cw__context_start(cw__context *c, char *low, size_t size, void (*entry)(void));
 
 #ifdef CW_CONTEXT_ASM
 /* In context.c: push the callee-saved registers, store sp in *save_sp, load load_sp, pop, return. */
-void cw__switch_stacks(void **save_sp, void *load_sp);
+CW__HIDDEN void cw__switch_stacks(void **save_sp, void *load_sp);
 
 /* Save the running stack into @p save and resume @p load. */
 static inline void cw__context_switch(cw__context *save, cw__context *load)
