@@ -21,6 +21,16 @@
  * prefix keeps these apart from the public names. */
 #define CW__HIDDEN __attribute__((visibility("hidden")))
 
+/* Built with AddressSanitizer (gcc defines a macro, clang answers __has_feature): the task switch
+ * (task.c) and the shared stack's copies (stack.c) must tell it what they do to stacks. */
+#if defined(__SANITIZE_ADDRESS__)
+#define CW__ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CW__ASAN 1
+#endif
+#endif
+
 typedef struct cw_callback {
     cw_done_fn fn;
     void *arg;

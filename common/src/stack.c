@@ -40,14 +40,7 @@
 #endif
 
 /* ASan checks memcpy() against its map of the stack's frames, which a copy must ignore. */
-#if defined(__SANITIZE_ADDRESS__)
-#define CW_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CW_ASAN 1
-#endif
-#endif
-#ifdef CW_ASAN
+#ifdef CW__ASAN
 #include <sanitizer/asan_interface.h>
 #define asan_poison(base, size) __asan_poison_memory_region(base, size)
 #define asan_unpoison(base, size) __asan_unpoison_memory_region(base, size)

@@ -29,14 +29,7 @@
 #include "stack.h"
 
 /* ASan must be told when the stack changes under it, or it reports false errors. */
-#if defined(__SANITIZE_ADDRESS__)
-#define CW_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CW_ASAN 1
-#endif
-#endif
-#ifdef CW_ASAN
+#ifdef CW__ASAN
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #define asan_start_switch(save, bottom, size) __sanitizer_start_switch_fiber(save, bottom, size)
