@@ -433,10 +433,11 @@ static void users_pattern(const char *server, const char *url, cw_fixture *fx, i
 {
     char *ours[] = { client("tasks_get"), (char *)url, "10000", "100", NULL };
     char *few[] = { client("tasks_get"), (char *)url, "10000", "100", "100", NULL };
+    char *shared[] = { client("tasks_get"), (char *)url, "10000", "100", "10000", "shared", NULL };
     char *curl[] = { client("curl_loop"), (char *)url, "10000", "100", NULL };
     char *aio[] = { "/usr/bin/python3", "bench/clients/aiohttp_get.py", (char *)url, "10000", "100", NULL };
     bool aiohttp = have_aiohttp();
-    program_run a[9], b[9], c[9], d[9];
+    program_run a[9], b[9], c[9], d[9], e[9];
     double load[1] = { -1 };
     getloadavg(load, 1); /* the machine may be shared: wall times depend on it, CPU times less */
     long ours_connections = 0, curl_connections = 0;
@@ -444,13 +445,15 @@ static void users_pattern(const char *server, const char *url, cw_fixture *fx, i
         a[i] = run_counting_connections(ours, fx, &ours_connections);
         b[i] = run_counting_connections(curl, fx, &curl_connections);
         d[i] = run_program(few, 300);
+        e[i] = run_program(shared, 300);
         if (aiohttp)
             c[i] = run_program(aio, 300);
     }
     double cpu_x = median_cpu(a, rounds), cpu_y = median_cpu(b, rounds), cpu_z = median_cpu(c, aiohttp ? rounds : 1);
     double cpu_w = median_cpu(d, rounds);
     program_run x = median_run(a, rounds), y = median_run(b, rounds), z = median_run(c, aiohttp ? rounds : 1);
-    program_run w = median_run(d, rounds);
+    program_run w = median_run(d, rounds), v = median_run(e, rounds);
+    double cpu_v = median_cpu(e, rounds);
     char name[64];
     snprintf(name, sizeof name, "users_pattern_%s", server);
     printf("\n7. The pattern the chapters teach, against %s:\n"
@@ -477,6 +480,14 @@ static void users_pattern(const char *server, const char *url, cw_fixture *fx, i
         report(name, "time, 100 tasks / libcurl loop", w.out[0] / y.out[0], "x", NULL);
         report(name, "CPU time, 100 tasks / libcurl loop", cpu_w / cpu_y, "x", NULL);
     }
+    if (v.ok && !v.out[1]) { /* the same 10,000 tasks without a stack page each (cw_spawn_on_shared_stack) */
+        report(name, "10,000 tasks on the shared stack: wall time", v.out[0], "s", NULL);
+        report(name, "10,000 tasks on the shared stack: CPU time", cpu_v, "s", NULL);
+        report(name, "10,000 tasks on the shared stack: peak memory", v.peak_kb / 1024.0, "MiB", NULL);
+        report(name, "time, shared stack / libcurl loop", v.out[0] / y.out[0], "x", "(target <= 1.10)");
+        report(name, "CPU time, shared stack / libcurl loop", cpu_v / cpu_y, "x", NULL);
+        report(name, "memory, shared stack / libcurl loop", (double)v.peak_kb / y.peak_kb, "x", "(target <= 3)");
+    }
     if (fx) { /* reuse: about `limit` connections for all the requests */
         report(name, "this library: connections opened", ours_connections, "", "(limit 100)");
         report(name, "plain libcurl multi loop: connections opened", curl_connections, "", NULL);
@@ -492,6 +503,10 @@ static void users_pattern(const char *server, const char *url, cw_fixture *fx, i
         report(name, "time, aiohttp / ours", z.out[0] / x.out[0], "x", "(target >= 5)");
         report(name, "CPU time, aiohttp / ours", cpu_z / cpu_x, "x", NULL);
         report(name, "memory, ours / aiohttp", (double)x.peak_kb / z.peak_kb, "x", "(target <= 0.33)");
+        if (v.ok && !v.out[1]) {
+            report(name, "time, aiohttp / shared stack", z.out[0] / v.out[0], "x", "(target >= 5)");
+            report(name, "memory, shared stack / aiohttp", (double)v.peak_kb / z.peak_kb, "x", "(target <= 0.33)");
+        }
     }
 }
 

@@ -6,18 +6,24 @@
  * bench runs it next to curl_loop (the same requests through bare libcurl)
  * and aiohttp_get.py. With TASKS, that many tasks share the requests, each
  * awaiting its GETs one after another: with TASKS = LIMIT, the same requests
- * without thousands of tasks, which shows what the tasks cost apart.
+ * without thousands of tasks, which shows what the tasks cost apart. With
+ * "shared", the tasks are spawned with cw_spawn_on_shared_stack() (they keep no
+ * pointer into their own stacks, so they may): what a task costs without a
+ * stack page of its own.
  *
- * Usage: tasks_get URL REQUESTS LIMIT [TASKS]
+ * Usage: tasks_get URL REQUESTS LIMIT [TASKS [shared]]
  * Prints "SECONDS FAILURES" on one line.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "cw.h"
 
 typedef struct job {
     const char *url;
     int requests, limit, tasks, failures;
+    bool shared_stack;
     double seconds;
     cw_session *session;
 } job;
@@ -44,7 +50,7 @@ static void *main_task(void *arg)
     cw_future **tasks = calloc(j->tasks, sizeof *tasks);
     uint64_t start = cw_now_us();
     for (int i = 0; i < j->tasks; i++)
-        tasks[i] = cw_spawn(fetch, j);
+        tasks[i] = j->shared_stack ? cw_spawn_on_shared_stack(fetch, j) : cw_spawn(fetch, j);
     cw_future *all = cw_gather(tasks, j->tasks, true);
     cw_await(all);
     j->seconds = (cw_now_us() - start) / 1e6;
@@ -60,12 +66,12 @@ static void *main_task(void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4 && argc != 5) {
-        fprintf(stderr, "usage: tasks_get URL REQUESTS LIMIT [TASKS]\n");
+    if (argc < 4 || argc > 6 || (argc == 6 && strcmp(argv[5], "shared") != 0)) {
+        fprintf(stderr, "usage: tasks_get URL REQUESTS LIMIT [TASKS [shared]]\n");
         return 2;
     }
-    job j = { .url = argv[1], .requests = atoi(argv[2]), .limit = atoi(argv[3]) };
-    j.tasks = argc == 5 ? atoi(argv[4]) : j.requests;
+    job j = { .url = argv[1], .requests = atoi(argv[2]), .limit = atoi(argv[3]), .shared_stack = argc == 6 };
+    j.tasks = argc >= 5 ? atoi(argv[4]) : j.requests;
     if (j.requests <= 0 || j.limit < 0 || j.tasks <= 0 || j.requests % j.tasks || cw_run(main_task, &j, NULL) != 0)
         return 1;
     printf("%.6f %d\n", j.seconds, j.failures);
