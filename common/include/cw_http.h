@@ -70,7 +70,9 @@ typedef struct cw_session_options {
 typedef struct cw_request {
     const char *method;          /**< "GET" when NULL */
     const char *url;             /**< http:// or https:// URL */
-    const void *body;            /**< request body (copied), or NULL */
+    const void *body;            /**< request body (copied), or NULL; typed application/octet-stream unless
+                                      headers name a Content-Type; POST, PUT and PATCH send an empty one
+                                      when NULL (as aiohttp) */
     size_t body_len;             /**< its length in bytes */
     const char *const *headers;  /**< extra "Name: value" headers, NULL-terminated, or NULL */
     const cw_timeouts *timeouts; /**< replaces the session's timeouts for this request, or NULL */

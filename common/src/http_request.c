@@ -355,31 +355,52 @@ static int check_method_and_headers(const cw_request *req, cw_future **error)
     return 0;
 }
 
-/* The header list of a request without headers of its own, shared by all of them: only "Expect:",
- * so that no body waits a second for a "100 Continue" that may never come. libcurl only reads it. */
-static char no_expect[] = "Expect:";
+/* The header lists of requests without headers of their own, shared by all of them: "Expect:", so
+ * that no body waits a second for a "100 Continue" that may never come, and for a request with a body
+ * aiohttp's type for bytes, where libcurl would say application/x-www-form-urlencoded. libcurl only
+ * reads them. */
+static char no_expect[] = "Expect:", octet_stream[] = "Content-Type: application/octet-stream";
+static struct curl_slist octet_stream_only = { octet_stream, NULL };
 static struct curl_slist no_expect_only = { no_expect, NULL };
+static struct curl_slist no_expect_octet_stream = { no_expect, &octet_stream_only };
 
-/* Its own copy of the caller's headers, after "Expect:"; NULL: out of memory. */
-static struct curl_slist *copy_headers(const char *const *headers)
+static bool names_content_type(const char *header)
+{
+    return strncasecmp(header, "Content-Type:", strlen("Content-Type:")) == 0;
+}
+
+/* Its own copy of the caller's headers, after "Expect:", and with a body the type of bytes unless
+ * the caller names one; NULL: out of memory. */
+static struct curl_slist *copy_headers(const char *const *headers, bool with_body)
 {
     if (!headers || !headers[0])
-        return &no_expect_only;
+        return with_body ? &no_expect_octet_stream : &no_expect_only;
     struct curl_slist *list = curl_slist_append(NULL, no_expect);
+    bool typed = !with_body;
     for (int i = 0; list && headers[i]; i++) {
         struct curl_slist *more = curl_slist_append(list, headers[i]);
+        typed = typed || names_content_type(headers[i]);
         if (!more)
             curl_slist_free_all(list);
         list = more;
     }
-    return list;
+    struct curl_slist *typed_list = list && !typed ? curl_slist_append(list, octet_stream) : list;
+    if (!typed_list)
+        curl_slist_free_all(list);
+    return typed_list;
+}
+
+/* As aiohttp: POST, PUT and PATCH always send a body, empty when none is given. */
+static bool method_sends_body(const char *method)
+{
+    return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0;
 }
 
 static void free_request(request *r)
 {
     free(r->url);
     free(r->body);
-    if (r->headers != &no_expect_only)
+    if (r->headers != &no_expect_only && r->headers != &no_expect_octet_stream)
         curl_slist_free_all(r->headers);
     free(r->error);
     free(r->response_body.data);
@@ -414,11 +435,12 @@ cw_future *cw_session_request(cw_session *s, const cw_request *req)
     r->method = memcpy(r->text, method, method_size);
     r->host = memcpy(r->text + method_size, host, host_size);
     r->url = strdup(req->url);
-    if (req->body && (r->body = malloc(req->body_len ? req->body_len : 1)))
-        memcpy(r->body, req->body, req->body_len);
-    r->body_len = req->body_len;
-    r->headers = copy_headers(req->headers);
-    if (!r->url || (req->body && !r->body) || !r->headers) {
+    const void *body = req->body ? req->body : method_sends_body(method) ? "" : NULL;
+    r->body_len = req->body ? req->body_len : 0;
+    if (body && (r->body = malloc(r->body_len ? r->body_len : 1)))
+        memcpy(r->body, body, r->body_len);
+    r->headers = copy_headers(req->headers, body != NULL);
+    if (!r->url || (body && !r->body) || !r->headers) {
         free_request(r);
         free(f);
         return NULL;
