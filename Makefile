@@ -276,6 +276,10 @@ $(BUILD)/bin/linkcheck: $(BUILD)/obj/bin/linkcheck.o $(BUILD)/obj/solutions/10_l
 $(ONE_FILE_PROGRAMS): $(BUILD)/%: $(BUILD)/obj/%.o $(LIBS)
 	$(link)
 
+# test_oom makes the library's own allocations fail (tests/lib/test_oom.c): --wrap reroutes the calls
+# in the objects linked here, not those inside libcurl or libuv.
+$(BUILD)/tests/lib/test_oom: LINK_EXTRA = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=vasprintf
+
 # The differential tester's interpreter, with the optional parts of the API the library has.
 $(BUILD)/obj/tests/diff/interp.o: INC = $(if $(shell grep -s cw_future_cancel_msg common/include/cw_future.h),-DHAVE_CANCEL_MSG) \
     $(if $(shell grep -s cw_task_uncancel common/include/cw_task.h),-DHAVE_UNCANCEL) \

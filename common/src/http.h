@@ -46,7 +46,7 @@ typedef struct request {
     uint64_t queued_at, started_at, last_data_at; /* loop time, ms */
     uint64_t armed_for;                           /* the deadline the timer is set for */
     bool connected;
-    bool too_big;
+    int write_failure; /* why a write callback stopped the transfer: CW_ETOOBIG or CW_ENOMEM (0: none) */
     int socket_failure; /* a socket of this request could not be watched: the error to end it with */
     int socket_errno;   /* why socket() failed, which libcurl reports only as "couldn't connect" */
     buffer response_body, response_headers;

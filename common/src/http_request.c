@@ -76,7 +76,7 @@ static int error_from_curl(request *r, CURLcode c)
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
     case CURLE_PARTIAL_FILE: return CW_ECONNRESET;
-    case CURLE_WRITE_ERROR: return r->too_big ? CW_ETOOBIG : CW_EHTTP;
+    case CURLE_WRITE_ERROR: return r->write_failure ? r->write_failure : CW_EHTTP;
     default: return CW_EHTTP;
     }
 }
@@ -126,6 +126,8 @@ void cw__request_transfer_done(request *r, CURLcode result)
     if (code == CW_ETOOBIG)
         cw__request_end(r, code, "%s: %s %s (more than max_body = %zu bytes)", cw_strerror(code), r->method, r->url,
                         r->session->options.max_body);
+    else if (result == CURLE_WRITE_ERROR && code == CW_ENOMEM)
+        cw__request_end(r, code, "%s: %s %s (no memory left for the response)", cw_strerror(code), r->method, r->url);
     else
         cw__request_end(r, code, "%s: %s %s (%s)", cw_strerror(code), r->method, r->url,
                         r->error[0] ? r->error : curl_easy_strerror(result));

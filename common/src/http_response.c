@@ -30,6 +30,15 @@ static bool buffer_add(buffer *b, const char *data, size_t n)
     return true;
 }
 
+/* For libcurl's callbacks: what was kept, or 0 (the transfer stops) when no memory was left. */
+static size_t keep(request *r, buffer *b, const char *data, size_t n)
+{
+    if (buffer_add(b, data, n))
+        return n;
+    r->write_failure = CW_ENOMEM;
+    return 0;
+}
+
 size_t cw__response_body_arrived(char *data, size_t size, size_t n, void *userdata)
 {
     request *r = userdata;
@@ -37,10 +46,10 @@ size_t cw__response_body_arrived(char *data, size_t size, size_t n, void *userda
     size_t max = r->session->options.max_body;
     r->last_data_at = uv_now(r->session->loop);
     if (max && r->response_body.len + bytes > max) {
-        r->too_big = true;
+        r->write_failure = CW_ETOOBIG;
         return 0; /* libcurl stops the transfer with CURLE_WRITE_ERROR */
     }
-    return buffer_add(&r->response_body, data, bytes) ? bytes : 0;
+    return keep(r, &r->response_body, data, bytes);
 }
 
 size_t cw__response_header_arrived(char *data, size_t size, size_t n, void *userdata)
@@ -52,7 +61,7 @@ size_t cw__response_header_arrived(char *data, size_t size, size_t n, void *user
     r->last_data_at = uv_now(r->session->loop);
     if (bytes >= 5 && memcmp(data, "HTTP/", 5) == 0)
         r->response_headers.len = 0; /* a new response (after a redirect): keep only the last */
-    return buffer_add(&r->response_headers, data, bytes) ? bytes : 0;
+    return keep(r, &r->response_headers, data, bytes);
 }
 
 void cw__response_free(void *p)
