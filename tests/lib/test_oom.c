@@ -146,7 +146,7 @@ static void *scenario(void *arg)
     one_at_a_time.limit_per_host = 1; /* so that requests queue, and hosts are counted */
     /* A request whose task could not await it (no memory for that either) runs on, released, as any
      * released request does; the stall must not then hold the host's one connection for good. */
-    one_at_a_time.timeouts.total_ms = 1000;
+    one_at_a_time.timeouts.total_ms = (unsigned long)backstop(1000);
     if (cw_session_open(&session, &one_at_a_time) < 0)
         return cw_fail(CW_ENOMEM, "no session");
     cw_future *jobs[N_JOBS];
