@@ -20,10 +20,10 @@
  */
 #include <arpa/inet.h>
 #include <dirent.h>
-#include <sched.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
