@@ -14,14 +14,17 @@
  * Build and run: see fuzz/README.md (make fuzz).
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include "cw_fixture.h"
 
@@ -46,14 +49,44 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-/** Wait up to WAIT_MS for @p fd to be readable; a server that stays silent that long is a hang. */
+/** Wait up to WAIT_MS for @p events on @p fd. libFuzzer's own SIGALRM (its -timeout) interrupts poll()
+ *  now and then: that is not the server's silence, so poll() is called again for the time left. */
+static bool wait_for(int fd, short events)
+{
+    struct pollfd p = { .fd = fd, .events = events };
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long left = WAIT_MS - ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
+        int n = poll(&p, 1, left > 0 ? (int) left : 0);
+        if (n == 1)
+            return true;
+        if (n == 0 || errno != EINTR)
+            return false;
+    }
+}
+
+/** Wait for @p fd to be readable; a server that stays silent for WAIT_MS is a hang. */
 static void wait_readable(int fd)
 {
-    struct pollfd p = { .fd = fd, .events = POLLIN };
-    if (poll(&p, 1, WAIT_MS) != 1) {
+    if (!wait_for(fd, POLLIN)) {
         fprintf(stderr, "fixture_fuzz: the server neither answered nor closed within %d ms\n", WAIT_MS);
         abort(); /* libFuzzer saves the input as a crash */
     }
+}
+
+/** connect(), which a signal may interrupt: the connection then goes on, and poll() says when it is made. */
+static int connect_interrupted(int fd, const struct sockaddr_in *to)
+{
+    if (connect(fd, (const struct sockaddr *) to, sizeof *to) == 0)
+        return 0;
+    int error = errno;
+    socklen_t len = sizeof error;
+    if (errno == EINTR && wait_for(fd, POLLOUT))
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len);
+    errno = error;
+    return error == 0 ? 0 : -1;
 }
 
 /*
@@ -71,7 +104,7 @@ static int connect_to_server(void)
     setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof on);
     struct sockaddr_in from = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001u + next++ % 1000) };
     if (bind(fd, (struct sockaddr *) &from, sizeof from) != 0 ||
-        connect(fd, (struct sockaddr *) &server, sizeof server) != 0) {
+        connect_interrupted(fd, &server) != 0) {
         close(fd);
         return -1;
     }
