@@ -481,6 +481,9 @@ static void cw_grade_decide(const cw_grade_plan *plan, const cw_grade_item *test
         else
             out->message = cw_grade_format("the test process ended early with exit status %d before the test "
                                            "reached its end (does something call exit()?)", code);
+    } else if (!v.passed) { /* a failed check comes first: what it skipped may have made valgrind exit 1 too */
+        out->status = CW_GRADE_FAILED;
+        out->message = cw_grade_format("%s:%d: %s", v.file, v.line, v.message);
     } else if (!exited_zero) {
         out->status = CW_GRADE_FAILED;
         out->message = cw_grade_format("the test's checks held, but its process then ended with %s %d (under "
@@ -488,11 +491,8 @@ static void cw_grade_decide(const cw_grade_plan *plan, const cw_grade_item *test
                                        WIFEXITED(run->wait_status) ? "exit status" : "signal",
                                        WIFEXITED(run->wait_status) ? WEXITSTATUS(run->wait_status)
                                                                    : WTERMSIG(run->wait_status));
-    } else if (v.passed) {
-        out->status = CW_GRADE_PASSED;
     } else {
-        out->status = CW_GRADE_FAILED;
-        out->message = cw_grade_format("%s:%d: %s", v.file, v.line, v.message);
+        out->status = CW_GRADE_PASSED;
     }
 }
 
