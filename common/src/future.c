@@ -26,8 +26,19 @@ cw_future *cw_future_new(void)
     if (f) {
         f->refs = 1;
         f->soon.run = run_callbacks;
+        f->callbacks = &f->first_callback;
+        f->cap_callbacks = 1;
     }
     return f;
+}
+
+/* Give back the callbacks' array when it is not the one held inside the future. */
+static void free_callbacks(cw_future *f)
+{
+    if (f->callbacks != &f->first_callback)
+        free(f->callbacks);
+    f->callbacks = &f->first_callback;
+    f->cap_callbacks = 1;
 }
 
 /* Run a finished future's callbacks in the order they were added. Removing one meanwhile only
@@ -42,9 +53,8 @@ static void run_callbacks(cw__soon *soon)
         if (cb.fn)
             cb.fn(f, cb.arg);
     }
-    free(f->callbacks);
-    f->callbacks = NULL;
-    f->n_callbacks = f->cap_callbacks = 0;
+    free_callbacks(f);
+    f->n_callbacks = 0;
     cw_future_release(f); /* the reference finish_future() took */
 }
 
@@ -214,10 +224,13 @@ int cw_future_on_done(cw_future *f, cw_done_fn fn, void *arg)
         return 0;
     }
     if (f->n_callbacks == f->cap_callbacks) {
-        int cap = f->cap_callbacks ? 2 * f->cap_callbacks : 2;
-        cw_callback *grown = realloc(f->callbacks, cap * sizeof *grown);
+        int cap = 2 * f->cap_callbacks;
+        bool held = f->callbacks == &f->first_callback;
+        cw_callback *grown = realloc(held ? NULL : f->callbacks, cap * sizeof *grown);
         if (!grown)
             return CW_ENOMEM;
+        if (held)
+            grown[0] = f->first_callback;
         f->callbacks = grown;
         f->cap_callbacks = cap;
     }
@@ -269,7 +282,7 @@ void cw_future_release(cw_future *f)
     if (f->free_result)
         f->free_result(f->result);
     free(f->message);
-    free(f->callbacks);
+    free_callbacks(f);
     free(f);
 }
 

@@ -35,16 +35,15 @@ typedef struct request {
     cw_future *future; /* our reference, until the request ends */
     CURL *easy;
     phase phase;
-    const char *method; /* in text[] */
-    char *url;
-    const char *host; /* "host:port", for limit_per_host; in text[] */
+    const char *method, *url; /* in text[] */
+    const char *host;         /* "host:port", for limit_per_host; in text[] */
     char *body;
     size_t body_len;
     struct curl_slist *headers;
     cw_timeouts timeouts;
     uv_timer_t deadline;
     uint64_t queued_at, started_at, last_data_at; /* loop time, ms */
-    uint64_t armed_for;                           /* the deadline the timer is set for */
+    uint64_t armed_for;                           /* when the timer fires (0: not set); no later than any deadline */
     bool connected;
     int write_failure; /* why a write callback stopped the transfer: CW_ETOOBIG or CW_ENOMEM (0: none) */
     int socket_failure; /* a socket of this request could not be watched: the error to end it with */
@@ -57,7 +56,7 @@ typedef struct request {
     int host_index;                        /* its host in the session's hosts (only with limit_per_host) */
     struct request *host_prev, *host_next; /* in its host's queue (only with limit_per_host) */
     struct request *next_failing;          /* in the session's list of requests to fail after socket_action */
-    char text[];                           /* the method, then the host */
+    char text[];                           /* the method, the URL, the host */
 } request;
 
 typedef struct host_count {
@@ -148,7 +147,7 @@ CW__HIDDEN int cw__deadline_connected(void *request, char *ip, char *local_ip, i
 /* libcurl's write and header callbacks (CURLOPT_WRITEFUNCTION, CURLOPT_HEADERFUNCTION). */
 CW__HIDDEN size_t cw__response_body_arrived(char *data, size_t size, size_t n, void *request);
 CW__HIDDEN size_t cw__response_header_arrived(char *data, size_t size, size_t n, void *request);
-/* The response of a finished transfer, taking the request's buffers and URL; NULL: out of memory. */
+/* The response of a finished transfer, taking the request's buffers; NULL: out of memory. */
 CW__HIDDEN cw_response *cw__response_take(request *r);
 /* Frees a response (the free function of a request future's result). */
 CW__HIDDEN void cw__response_free(void *response);

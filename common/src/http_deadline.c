@@ -2,6 +2,13 @@
  * http_deadline.c -- the timeouts aiohttp has: one uv_timer per request watches the nearest of its
  * total, connect, sock_connect and sock_read deadlines, and ends the request with CW_ETIMEDOUT
  * when one passes.
+ *
+ * The timer is set once for most requests: when the request is queued, for the earliest moment any
+ * of its deadlines could come (sock_connect counted as if it started at once). A deadline that moves
+ * later (the request starts late, connects, receives data) leaves the timer alone; when it fires
+ * early it looks again and sleeps for the rest. Setting a libuv timer again costs a remove and an
+ * insert in the loop's heap of timers, which holds one timer per queued request: with 10,000 queued,
+ * that was the dearest thing a request did in libuv.
  */
 #include <stdint.h>
 #include "cw_timeline.h"
@@ -20,23 +27,26 @@ static void consider(deadline *d, bool applies, uint64_t since, unsigned long ms
         *d = (deadline){ since + ms, kind, ms };
 }
 
-static deadline next_deadline(const request *r)
+/* The nearest deadline that applies now; with @p earliest, the nearest that may yet apply, which is
+ * never later: a queued request's sock_connect counts from now, the earliest it can start. */
+static deadline next_deadline(const request *r, bool earliest)
 {
     const cw_timeouts *t = &r->timeouts;
     deadline d = { UINT64_MAX, NULL, 0 };
     consider(&d, true, r->queued_at, t->total_ms, "total");
     consider(&d, !r->connected, r->queued_at, t->connect_ms, "connect");
-    consider(&d, !r->connected && r->phase == ACTIVE, r->started_at, t->sock_connect_ms, "sock_connect");
+    if (r->phase == ACTIVE)
+        consider(&d, !r->connected, r->started_at, t->sock_connect_ms, "sock_connect");
+    else if (r->phase == QUEUED && earliest)
+        consider(&d, true, cw__fresh_now(r->session), t->sock_connect_ms, "sock_connect");
     consider(&d, r->connected, r->last_data_at, t->sock_read_ms, "sock_read");
     return d;
 }
 
-/* Data arriving pushes the sock_read deadline back without touching the timer:
- * when the timer fires early, it looks again and sleeps for the rest. */
 static void deadline_fired(uv_timer_t *timer)
 {
     request *r = timer->data;
-    deadline d = next_deadline(r);
+    deadline d = next_deadline(r, false);
     r->armed_for = 0; /* the timer has fired: whatever comes next must be armed again */
     if (d.at <= cw__fresh_now(r->session))
         cw__request_end(r, CW_ETIMEDOUT, "%s: %s %s (%s timeout of %lu ms)", cw_strerror(CW_ETIMEDOUT), r->method,
@@ -47,15 +57,12 @@ static void deadline_fired(uv_timer_t *timer)
 
 void cw__deadline_arm(request *r)
 {
-    deadline d = next_deadline(r);
-    if (d.at == r->armed_for)
-        return; /* most requests keep one deadline (the total) from start to end */
+    deadline d = next_deadline(r, true);
+    if (d.at == UINT64_MAX || (r->armed_for && r->armed_for <= d.at))
+        return; /* no deadline, or the timer fires no later than this one: then it looks again */
     r->armed_for = d.at;
     uint64_t now = cw__fresh_now(r->session);
-    if (d.at == UINT64_MAX)
-        uv_timer_stop(&r->deadline);
-    else
-        uv_timer_start(&r->deadline, deadline_fired, d.at > now ? d.at - now : 0, 0);
+    uv_timer_start(&r->deadline, deadline_fired, d.at > now ? d.at - now : 0, 0);
 }
 
 int cw__deadline_connected(void *userdata, char *ip, char *local_ip, int port, int local_port)

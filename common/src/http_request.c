@@ -52,7 +52,7 @@ void cw__request_end(request *r, int code, const char *fmt, ...)
     } else if (code == CW_ECANCELLED) {
         cw__future_set_cancelled(f);
     } else if (!fmt) { /* a response that could not be taken (out of memory) has no words of its own */
-        cw_future_fail(f, code, "%s: %s %s", cw_strerror(code), r->method, r->url ? r->url : "");
+        cw_future_fail(f, code, "%s: %s %s", cw_strerror(code), r->method, r->url);
     } else {
         char message[CURL_ERROR_SIZE + 512];
         va_list ap;
@@ -400,7 +400,6 @@ static bool method_sends_body(const char *method)
 
 static void free_request(request *r)
 {
-    free(r->url);
     free(r->body);
     if (r->headers != &no_expect_only && r->headers != &no_expect_octet_stream)
         curl_slist_free_all(r->headers);
@@ -411,7 +410,8 @@ static void free_request(request *r)
 }
 
 /* Everything a request needs while it waits in the queue is made here, in one block where it can
- * be (the method and host follow the struct); the easy handle and its error buffer come when it starts. */
+ * be (the method, URL and host follow the struct); the easy handle and its error buffer come when it
+ * starts. */
 cw_future *cw_session_request(cw_session *s, const cw_request *req)
 {
     char host[300];
@@ -424,8 +424,8 @@ cw_future *cw_session_request(cw_session *s, const cw_request *req)
         return error;
 
     const char *method = req->method ? req->method : "GET";
-    size_t method_size = strlen(method) + 1, host_size = strlen(host) + 1;
-    request *r = calloc(1, sizeof *r + method_size + host_size);
+    size_t method_size = strlen(method) + 1, url_size = strlen(req->url) + 1, host_size = strlen(host) + 1;
+    request *r = calloc(1, sizeof *r + method_size + url_size + host_size);
     cw_future *f = cw_future_new();
     if (!r || !f) {
         free(r);
@@ -435,14 +435,14 @@ cw_future *cw_session_request(cw_session *s, const cw_request *req)
     r->session = s;
     r->future = f;
     r->method = memcpy(r->text, method, method_size);
-    r->host = memcpy(r->text + method_size, host, host_size);
-    r->url = strdup(req->url);
+    r->url = memcpy(r->text + method_size, req->url, url_size);
+    r->host = memcpy(r->text + method_size + url_size, host, host_size);
     const void *body = req->body ? req->body : method_sends_body(method) ? "" : NULL;
     r->body_len = req->body ? req->body_len : 0;
     if (body && (r->body = malloc(r->body_len ? r->body_len : 1)))
         memcpy(r->body, body, r->body_len);
     r->headers = copy_headers(req->headers, body != NULL);
-    if (!r->url || (body && !r->body) || !r->headers) {
+    if ((body && !r->body) || !r->headers) {
         free_request(r);
         free(f);
         return NULL;

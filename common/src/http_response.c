@@ -15,7 +15,7 @@
 static bool buffer_add(buffer *b, const char *data, size_t n)
 {
     if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
+        size_t cap = b->cap ? b->cap : 256; /* small enough for malloc's per-thread cache */
         while (cap < b->len + n + 1)
             cap *= 2;
         char *grown = realloc(b->data, cap);
@@ -69,15 +69,16 @@ void cw__response_free(void *p)
     cw_response *resp = p;
     free((char *)resp->body);
     free((char *)resp->headers);
-    free((char *)resp->url);
-    free(resp);
+    free(resp); /* and its URL, which follows it */
 }
 
 cw_response *cw__response_take(request *r)
 {
-    cw_response *resp = calloc(1, sizeof *resp);
+    size_t url_size = strlen(r->url) + 1;
+    cw_response *resp = calloc(1, sizeof *resp + url_size);
     if (!resp)
         return NULL;
+    resp->url = memcpy(resp + 1, r->url, url_size);
     curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &resp->status);
     if (!r->response_body.data)
         buffer_add(&r->response_body, "", 0);
@@ -86,10 +87,8 @@ cw_response *cw__response_take(request *r)
     resp->body = r->response_body.data;
     resp->body_len = r->response_body.len;
     resp->headers = r->response_headers.data;
-    resp->url = r->url;
     r->response_body = (buffer){ 0 };
     r->response_headers = (buffer){ 0 };
-    r->url = NULL;
     return resp;
 }
 

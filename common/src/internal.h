@@ -69,8 +69,9 @@ struct cw_future {
     char *message;
     void *result;
     cw_free_fn free_result;
-    cw_callback *callbacks;
+    cw_callback *callbacks; /* first_callback, until a second is added */
     int n_callbacks, cap_callbacks;
+    cw_callback first_callback; /* most futures have one waiter: no allocation for it */
     cw__soon soon;           /* runs the callbacks, a loop step after the future finished */
     cw__late_callback *late; /* callbacks added after it finished, not yet run */
     /* How to cancel what stands behind the future (NULL: just end it cancelled). */
