@@ -7,7 +7,8 @@
  *                    "a transfer finished" and "a socket could not be watched".
  *   http_request.c   one request's life: checked, queued, started on an easy handle, ended once.
  *   http_session.c   sessions and their pool: the queue, the limits, the spare easy handles.
- *   http_deadline.c  the timeouts aiohttp has (total, connect, sock_connect, sock_read).
+ *   http_deadline.c  the timeouts aiohttp has (total, connect, sock_connect, sock_read), one
+ *                    timer per session.
  *   http_response.c  what arrives: the body and headers, then the response a future resolves to.
  */
 #ifndef CW_HTTP_INTERNAL_H
@@ -41,9 +42,9 @@ typedef struct request {
     size_t body_len;
     struct curl_slist *headers;
     cw_timeouts timeouts;
-    uv_timer_t deadline;
     uint64_t queued_at, started_at, last_data_at; /* loop time, ms */
-    uint64_t armed_for;                           /* when the timer fires (0: not set); no later than any deadline */
+    uint64_t due_at;    /* when the session's timer looks at it: no later than any of its deadlines */
+    int deadline_index; /* its place in the session's heap of deadlines */
     bool connected;
     int write_failure; /* why a write callback stopped the transfer: CW_ETOOBIG or CW_ENOMEM (0: none) */
     int socket_failure; /* a socket of this request could not be watched: the error to end it with */
@@ -68,7 +69,11 @@ typedef struct host_count {
 struct cw_session {
     CURLM *multi;
     uv_loop_t *loop;
-    uv_timer_t timer; /* libcurl's one timer */
+    uv_timer_t timer;          /* libcurl's one timer */
+    uv_timer_t deadline_timer; /* ours: the nearest deadline of its requests (http_deadline.c) */
+    uint64_t timer_due_at;     /* when it fires (UINT64_MAX: stopped) */
+    request **deadlines;       /* every unended request, in a heap: the nearest due_at first */
+    int n_deadlines, cap_deadlines;
     cw_session_options options;
     request *queue_head, *queue_tail; /* waiting for a connection slot */
     request *active;                  /* handed to libcurl */
@@ -137,8 +142,14 @@ CW__HIDDEN void cw__session_handle_gone(cw_session *s);
 
 /* ---- http_deadline.c: timeouts ---- */
 
-/* Set the request's timer for its nearest deadline (after it queued, started, connected). */
+/* Make the session's deadline timer (when it opens). */
+CW__HIDDEN void cw__deadlines_init(cw_session *s);
+/* Watch the deadlines of @p r, just queued (CW_ENOMEM: the heap could not grow). */
+CW__HIDDEN int cw__deadline_add(request *r);
+/* Its deadlines may have come nearer (it started, connected): look again. */
 CW__HIDDEN void cw__deadline_arm(request *r);
+/* Stop watching @p r (it ends). */
+CW__HIDDEN void cw__deadline_remove(request *r);
 /* libcurl's "connected" callback (CURLOPT_PREREQFUNCTION): from now on sock_read counts. */
 CW__HIDDEN int cw__deadline_connected(void *request, char *ip, char *local_ip, int port, int local_port);
 

@@ -19,11 +19,6 @@
 
 static void free_request(request *r);
 
-static void request_closed(uv_handle_t *h)
-{
-    free_request(h->data);
-}
-
 /* The one place a request ends: leave the queue or libcurl, then finish the future last,
  * so that whatever its done callbacks do sees a consistent session. */
 void cw__request_end(request *r, int code, const char *fmt, ...)
@@ -42,7 +37,7 @@ void cw__request_end(request *r, int code, const char *fmt, ...)
     }
     r->phase = ENDED;
     cw_timeline_end(r->span, code);
-    uv_close((uv_handle_t *)&r->deadline, request_closed);
+    cw__deadline_remove(r);
     if (was_active)
         cw__pool_start_queued(s);
 
@@ -62,6 +57,7 @@ void cw__request_end(request *r, int code, const char *fmt, ...)
         cw_future_fail(f, code, "%s", message);
     }
     cw_future_release(f);
+    free_request(r);
 }
 
 static int error_from_curl(request *r, CURLcode c)
@@ -442,12 +438,14 @@ cw_future *cw_session_request(cw_session *s, const cw_request *req)
     if (body && (r->body = malloc(r->body_len ? r->body_len : 1)))
         memcpy(r->body, body, r->body_len);
     r->headers = copy_headers(req->headers, body != NULL);
-    if ((body && !r->body) || !r->headers) {
+    r->timeouts = req->timeouts ? *req->timeouts : s->options.timeouts;
+    r->queued_at = cw__fresh_now(s);
+    r->phase = QUEUED;
+    if ((body && !r->body) || !r->headers || cw__deadline_add(r) < 0) {
         free_request(r);
         free(f);
         return NULL;
     }
-    r->timeouts = req->timeouts ? *req->timeouts : s->options.timeouts;
     f->kind = CW__FUTURE_REQUEST;
     f->impl = r;
     f->cancel = cancel_request;
@@ -462,11 +460,6 @@ cw_future *cw_session_request(cw_session *s, const cw_request *req)
         r->span = -1;
     }
 
-    uv_timer_init(s->loop, &r->deadline); /* cannot fail: it only fills in the handle */
-    r->deadline.data = r;
-    r->queued_at = cw__fresh_now(s);
-    r->phase = QUEUED;
-    cw__deadline_arm(r);
     cw_future_retain(f);         /* one reference for the caller, one kept until the request ends (maybe now) */
     if (cw__pool_enqueue(r) < 0) /* else started at once when there is room */
         cw__request_end(r, CW_ENOMEM, "%s: %s %s (no memory left to count its host)", cw_strerror(CW_ENOMEM), r->method,

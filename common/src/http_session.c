@@ -236,7 +236,8 @@ int cw_session_open(cw_session **out, const cw_session_options *options)
     }
     uv_timer_init(s->loop, &s->timer); /* cannot fail: it only fills in the handle */
     s->timer.data = s;
-    s->open_handles = 1;
+    cw__deadlines_init(s);
+    s->open_handles = 2;
     s->left_open.close = close_left_open;
     cw__close_at_run_end(&s->left_open);
     *out = s;
@@ -250,11 +251,12 @@ void cw__session_handle_gone(cw_session *s)
     if (s->closed)
         cw_future_resolve(s->closed, NULL, NULL);
     cw_future_release(s->closed);
+    free(s->deadlines);
     free(s->hosts);
     free(s);
 }
 
-static void curl_timer_closed(uv_handle_t *h)
+static void timer_closed(uv_handle_t *h)
 {
     cw__session_handle_gone(h->data);
 }
@@ -273,7 +275,8 @@ static void session_shut(cw_session *s)
     curl_multi_cleanup(s->multi); /* closes each pooled connection; fails only for a bad handle */
     s->multi = NULL;
     cw__loop_unwatch_session(s); /* any socket libcurl did not report closed */
-    uv_close((uv_handle_t *)&s->timer, curl_timer_closed);
+    uv_close((uv_handle_t *)&s->timer, timer_closed);
+    uv_close((uv_handle_t *)&s->deadline_timer, timer_closed);
 }
 
 int cw_session_close(cw_session *s)

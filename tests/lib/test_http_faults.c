@@ -41,6 +41,7 @@
 
 static bool fail_response_calloc; /* armed: fail the calloc of a response after the next finished transfer */
 static bool response_calloc_armed;
+static size_t response_calloc_size; /* a response and its URL, in one block */
 static int response_callocs_failed;
 
 #if CALLOC_STAND_IN
@@ -48,7 +49,7 @@ extern void *__libc_calloc(size_t nmemb, size_t size);
 
 void *calloc(size_t nmemb, size_t size)
 {
-    if (response_calloc_armed && nmemb == 1 && size == sizeof(cw_response)) {
+    if (response_calloc_armed && nmemb == 1 && size == response_calloc_size) {
         response_calloc_armed = false;
         response_callocs_failed++;
         return NULL;
@@ -258,6 +259,7 @@ static void *response_without_memory(void *arg)
     no_memory *m = arg;
     cw_session *s;
     cw_session_open(&s, NULL);
+    response_calloc_size = sizeof(cw_response) + strlen(url("/get")) + 1;
     fail_response_calloc = true;
     m->during = get_once(s, "/get", m->message, sizeof m->message);
     fail_response_calloc = response_calloc_armed = false;
