@@ -29,7 +29,7 @@ typedef struct buffer {
     size_t len, cap;
 } buffer;
 
-typedef enum phase { QUEUED, ACTIVE, ENDED } phase;
+typedef enum phase { QUEUED, ACTIVE } phase; /* then it ends, and is freed */
 
 typedef struct request {
     cw_session *session;
@@ -104,6 +104,8 @@ static inline uint64_t cw__fresh_now(cw_session *s)
 CW__HIDDEN CURLMcode cw__loop_drive_multi(cw_session *s);
 /* Let the loop watch the sockets @p easy opens for @p r from the moment they exist. */
 CW__HIDDEN void cw__loop_watch_sockets_of(CURL *easy, request *r);
+/* @p r ends, maybe while in the list of requests to fail once libcurl returns: take it off. */
+CW__HIDDEN void cw__loop_forget_failing(request *r);
 /* Close the watches still open for the session's sockets (after curl_multi_cleanup). */
 CW__HIDDEN void cw__loop_unwatch_session(cw_session *s);
 

@@ -84,8 +84,7 @@ static void socket_action(cw_session *s, curl_socket_t fd, int flags)
         request *r = s->failing;
         s->failing = r->next_failing;
         r->next_failing = NULL;
-        if (r->phase == ACTIVE)
-            cw__request_end_unwatched(r);
+        cw__request_end_unwatched(r);
     }
     /* CURLM_BAD_SOCKET: an event on a socket libcurl has just let go of, nothing to do. Anything
      * else means libcurl can no longer drive its transfers: end them all rather than leave them hanging. */
@@ -301,6 +300,16 @@ void cw__loop_watch_sockets_of(CURL *easy, request *r)
     curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, r);
     curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
     curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, r->session);
+}
+
+void cw__loop_forget_failing(request *r)
+{
+    for (request **p = &r->session->failing; *p; p = &(*p)->next_failing) {
+        if (*p == r) {
+            *p = r->next_failing;
+            return;
+        }
+    }
 }
 
 void cw__loop_unwatch_session(cw_session *s)

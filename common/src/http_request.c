@@ -35,13 +35,15 @@ void cw__request_end(request *r, int code, const char *fmt, ...)
         cw__pool_recycle_easy(s, r->easy);
         r->easy = NULL;
     }
-    r->phase = ENDED;
     cw_timeline_end(r->span, code);
     cw__deadline_remove(r);
+    if (r->socket_failure) /* freed below: it must not wait in the list of requests to fail */
+        cw__loop_forget_failing(r);
     if (was_active)
         cw__pool_start_queued(s);
 
     cw_future *f = r->future;
+    f->impl = NULL;
     if (code == 0) {
         cw_future_resolve(f, resp, cw__response_free);
     } else if (code == CW_ECANCELLED) {
