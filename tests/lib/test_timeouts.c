@@ -237,6 +237,82 @@ START_TEST(test_total_includes_queue_wait)
 }
 END_TEST
 
+/* ------------------------------------------------------------ many deadlines at once */
+
+/** 40 requests that never finish in time, queued in a shuffled order of their total timeouts, two
+ * at a time on the session: each must end by its own deadline, never before it, and they must end
+ * in the order of their deadlines, whichever order they were queued in and whichever were running. */
+#define N_DEADLINES 40
+
+typedef struct many_deadlines {
+    unsigned long total_ms[N_DEADLINES];
+    double queued_at[N_DEADLINES], ended_at[N_DEADLINES];
+    int rc[N_DEADLINES];
+    int order[N_DEADLINES], n_ended;
+} many_deadlines;
+
+typedef struct ending {
+    many_deadlines *m;
+    int i;
+} ending;
+
+static void note_ending(cw_future *f, void *arg)
+{
+    ending *e = arg;
+    e->m->ended_at[e->i] = now_ms();
+    e->m->rc[e->i] = cw_future_error(f);
+    e->m->order[e->m->n_ended++] = e->i;
+}
+
+static void *queue_shuffled_deadlines(void *arg)
+{
+    many_deadlines *m = arg;
+    cw_session_options o = cw_session_options_default();
+    o.limit = 2;
+    cw_session *s;
+    cw_session_open(&s, &o);
+    cw_future *f[N_DEADLINES];
+    cw_timeouts t[N_DEADLINES];
+    ending e[N_DEADLINES];
+    for (int i = 0; i < N_DEADLINES; i++) {
+        m->total_ms[i] = 200 + 25 * (unsigned long)((i * 17) % N_DEADLINES); /* a permutation of 0..39 */
+        t[i] = (cw_timeouts){ .total_ms = m->total_ms[i] };
+        cw_request req = { .url = url("/delay/60000"), .timeouts = &t[i] };
+        m->queued_at[i] = now_ms();
+        f[i] = cw_session_request(s, &req);
+        e[i] = (ending){ m, i };
+        cw_future_on_done(f[i], note_ending, &e[i]);
+    }
+    cw_future *all = cw_gather(f, N_DEADLINES, true);
+    cw_await(all);
+    cw_future_release(all);
+    cw_future_release_all(f, N_DEADLINES);
+    cw_session_close(s);
+    return NULL;
+}
+
+START_TEST(test_many_deadlines_end_in_their_order)
+{
+    many_deadlines m = { .n_ended = 0 };
+    ck_assert_int_eq(cw_run(queue_shuffled_deadlines, &m, NULL), 0);
+    ck_assert_int_eq(m.n_ended, N_DEADLINES);
+    for (int k = 0; k < N_DEADLINES; k++) {
+        int i = m.order[k];
+        ck_assert_msg(m.rc[i] == CW_ETIMEDOUT, "request %d (total %lu ms) should time out, got %s", i, m.total_ms[i],
+                      cw_error_name(m.rc[i]));
+        double took = m.ended_at[i] - m.queued_at[i];
+        ck_assert_msg(took >= m.total_ms[i] - 1, "request %d ended after %.0f ms, before its total of %lu ms", i, took,
+                      m.total_ms[i]);
+        ck_assert_msg(took < backstop(m.total_ms[i] + 2000), "request %d (total %lu ms) ended only after %.0f ms", i,
+                      m.total_ms[i], took);
+        if (k > 0)
+            ck_assert_msg(m.total_ms[m.order[k - 1]] <= m.total_ms[i],
+                          "the request with a total of %lu ms ended before the one with %lu ms",
+                          m.total_ms[m.order[k - 1]], m.total_ms[i]);
+    }
+}
+END_TEST
+
 /* ------------------------------------------------------------ request-level replaces session-level */
 
 START_TEST(test_request_timeouts_all_off_replace_session)
@@ -342,6 +418,7 @@ int main(void)
     tcase_add_test(tc, test_connect_includes_queue_wait);
     tcase_add_test(tc, test_sock_connect_excludes_queue_wait);
     tcase_add_test(tc, test_total_includes_queue_wait);
+    tcase_add_test(tc, test_many_deadlines_end_in_their_order);
 
     tc = add_case(s, "replace", 15, server_setup, server_teardown);
     tcase_add_test(tc, test_request_timeouts_all_off_replace_session);
