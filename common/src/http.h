@@ -46,7 +46,7 @@ typedef struct request {
     uint64_t due_at;    /* when the session's timer looks at it: no later than any of its deadlines */
     int deadline_index; /* its place in the session's heap of deadlines */
     bool connected;
-    int write_failure; /* why a write callback stopped the transfer: CW_ETOOBIG or CW_ENOMEM (0: none) */
+    int write_failure;  /* why a write callback stopped the transfer: CW_ETOOBIG or CW_ENOMEM (0: none) */
     int socket_failure; /* a socket of this request could not be watched: the error to end it with */
     int socket_errno;   /* why socket() failed, which libcurl reports only as "couldn't connect" */
     buffer response_body, response_headers;

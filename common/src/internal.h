@@ -72,8 +72,8 @@ struct cw_future {
     cw_callback *callbacks; /* first_callback, until a second is added */
     int n_callbacks, cap_callbacks;
     cw_callback first_callback; /* most futures have one waiter: no allocation for it */
-    cw__soon soon;           /* runs the callbacks, a loop step after the future finished */
-    cw__late_callback *late; /* callbacks added after it finished, not yet run */
+    cw__soon soon;              /* runs the callbacks, a loop step after the future finished */
+    cw__late_callback *late;    /* callbacks added after it finished, not yet run */
     /* How to cancel what stands behind the future (NULL: just end it cancelled). */
     int (*cancel)(cw_future *self);
     /* Frees what the future owns besides its result, when the future is freed. */
