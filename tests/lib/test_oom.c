@@ -260,6 +260,10 @@ static void check_scenario_succeeds(void)
     ck_assert_int_eq(semaphore_rc, 0);
 }
 
+/* The scenario makes 95 to 110 allocations (how many depends on timing): far fewer, and the wrapped calls
+ * no longer see most of them. */
+#define MANY_ALLOCATIONS 60
+
 START_TEST(test_each_allocation_failing_once)
 {
     urls();
@@ -267,7 +271,7 @@ START_TEST(test_each_allocation_failing_once)
     long n = 0;
     while (run_failing_at(n, false))
         n++;
-    ck_assert_msg(n > 100, "the scenario should make many allocations, made %ld", n);
+    ck_assert_msg(n > MANY_ALLOCATIONS, "the scenario should make many allocations, made %ld", n);
     fprintf(stderr, "test_oom: each of the scenario's %ld allocations failed in turn\n", n);
     check_scenario_succeeds();
 }
@@ -279,7 +283,7 @@ START_TEST(test_memory_running_out_for_good)
     long n = 0;
     while (run_failing_at(n, true))
         n++;
-    ck_assert_msg(n > 100, "the scenario should make many allocations, made %ld", n);
+    ck_assert_msg(n > MANY_ALLOCATIONS, "the scenario should make many allocations, made %ld", n);
 }
 END_TEST
 
