@@ -45,7 +45,7 @@ typedef struct request {
     uint64_t queued_at, started_at, last_data_at; /* loop time, ms */
     uint64_t due_at;    /* when the session's timer looks at it: no later than any of its deadlines */
     int deadline_index; /* its place in the session's heap of deadlines */
-    bool connected;
+    int sends;          /* how often libcurl sent it: 0 until connected, 2 or more after a redirect or a retry */
     int write_failure;  /* why a write callback stopped the transfer: CW_ETOOBIG or CW_ENOMEM (0: none) */
     int socket_failure; /* a socket of this request could not be watched: the error to end it with */
     int socket_errno;   /* why socket() failed, which libcurl reports only as "couldn't connect" */
@@ -135,10 +135,11 @@ CW__HIDDEN void cw__pool_start_queued(cw_session *s);
 CW__HIDDEN void cw__pool_activate(request *r);
 /* Take @p r off the queue or the active list, and stop counting it. */
 CW__HIDDEN void cw__pool_leave(request *r);
-/* An easy handle for a new transfer (a spare one when there is), or NULL. */
-CW__HIDDEN CURL *cw__pool_take_easy(cw_session *s);
-/* Keep a finished transfer's easy handle for the next one, or free it. */
-CW__HIDDEN void cw__pool_recycle_easy(cw_session *s, CURL *easy);
+/* An easy handle for a new transfer, or NULL: a spare one, with its last request's options still
+ * set, or a new one (then *is_new is true). */
+CW__HIDDEN CURL *cw__pool_take_easy(cw_session *s, bool *is_new);
+/* Keep a finished transfer's easy handle for the next one, if @p reusable and there is room, or free it. */
+CW__HIDDEN void cw__pool_recycle_easy(cw_session *s, CURL *easy, bool reusable);
 /* One of the session's libuv handles is closed; the last one frees a closing session. */
 CW__HIDDEN void cw__session_handle_gone(cw_session *s);
 

@@ -38,12 +38,12 @@ static deadline next_deadline(const request *r, bool earliest)
     const cw_timeouts *t = &r->timeouts;
     deadline d = { UINT64_MAX, NULL, 0 };
     consider(&d, true, r->queued_at, t->total_ms, "total");
-    consider(&d, !r->connected, r->queued_at, t->connect_ms, "connect");
+    consider(&d, r->sends == 0, r->queued_at, t->connect_ms, "connect");
     if (r->phase == ACTIVE)
-        consider(&d, !r->connected, r->started_at, t->sock_connect_ms, "sock_connect");
+        consider(&d, r->sends == 0, r->started_at, t->sock_connect_ms, "sock_connect");
     else if (r->phase == QUEUED && earliest)
         consider(&d, true, cw__fresh_now(r->session), t->sock_connect_ms, "sock_connect");
-    consider(&d, r->connected, r->last_data_at, t->sock_read_ms, "sock_read");
+    consider(&d, r->sends > 0, r->last_data_at, t->sock_read_ms, "sock_read");
     return d;
 }
 
@@ -179,7 +179,7 @@ int cw__deadline_connected(void *userdata, char *ip, char *local_ip, int port, i
 {
     (void)ip, (void)local_ip, (void)port, (void)local_port;
     request *r = userdata;
-    r->connected = true;
+    r->sends++;
     r->last_data_at = cw__fresh_now(r->session);
     cw_timeline_start(r->span);
     cw__deadline_arm(r); /* from now on sock_read counts, and the connect deadlines no longer do */

@@ -32,7 +32,9 @@ void cw__request_end(request *r, int code, const char *fmt, ...)
         curl_multi_remove_handle(s->multi, r->easy);
         if (code == 0 && !(resp = cw__response_take(r)))
             code = CW_ENOMEM;
-        cw__pool_recycle_easy(s, r->easy);
+        /* libcurl 7.88 counts a handle's retries on dead pooled connections over its whole life,
+         * and gives up after 5: reuse only a handle whose request went once and well. */
+        cw__pool_recycle_easy(s, r->easy, code == 0 && r->sends == 1);
         r->easy = NULL;
     }
     cw_timeline_end(r->span, code);
@@ -113,7 +115,7 @@ void cw__request_transfer_done(request *r, CURLcode result)
                         r->error[0] ? r->error : curl_easy_strerror(result));
         return;
     }
-    if (result == CURLE_OUT_OF_MEMORY && r->connected && no_body) {
+    if (result == CURLE_OUT_OF_MEMORY && r->sends > 0 && no_body) {
         cw__request_end(r, CW_EHTTP,
                         "%s: %s %s (a response header line is longer than libcurl's limit of 100 KB, "
                         "or no memory was left for it)",
@@ -133,19 +135,12 @@ void cw__request_transfer_done(request *r, CURLcode result)
 
 /* ---- starting a request -------------------------------------------------------------------- */
 
-void cw__request_start(request *r)
+/* What every request sets alike, given once to a new easy handle. A finished request's handle is
+ * kept for the next one as it is (cw__request_end()), without curl_easy_reset(): that and setting
+ * these again were 6% of a request's instructions. So these stay, and cw__request_start() sets
+ * every option that can differ between requests, each time. */
+static void set_shared_options(CURL *e)
 {
-    cw_session *s = r->session;
-    r->error = calloc(1, CURL_ERROR_SIZE);
-    CURL *e = r->error ? cw__pool_take_easy(s) : NULL;
-    if (!e) {
-        cw__request_end(r, CW_ENOMEM, "%s: %s %s", cw_strerror(CW_ENOMEM), r->method, r->url);
-        return;
-    }
-    r->easy = e;
-    curl_easy_setopt(e, CURLOPT_URL, r->url);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, r);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->error);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -153,21 +148,48 @@ void cw__request_start(request *r)
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L); /* aiohttp follows redirects too */
     curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, cw__response_body_arrived);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, cw__response_header_arrived);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, cw__deadline_connected);
-    curl_easy_setopt(e, CURLOPT_PREREQDATA, r);
-    cw__loop_watch_sockets_of(e, r);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
-    if (strcmp(r->method, "GET") != 0)
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
+}
+
+/* The method and the body, set in full: the handle may still hold its last request's. POSTFIELDS,
+ * even NULL, makes libcurl's method POST; HTTPGET then makes it GET again and clears NOBODY. */
+static void set_method(CURL *e, const request *r)
+{
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)-1);
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, strcmp(r->method, "GET") != 0 ? r->method : NULL);
     if (strcmp(r->method, "HEAD") == 0)
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     if (r->body) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
     }
+}
+
+void cw__request_start(request *r)
+{
+    cw_session *s = r->session;
+    bool is_new = false;
+    r->error = calloc(1, CURL_ERROR_SIZE);
+    CURL *e = r->error ? cw__pool_take_easy(s, &is_new) : NULL;
+    if (!e) {
+        cw__request_end(r, CW_ENOMEM, "%s: %s %s", cw_strerror(CW_ENOMEM), r->method, r->url);
+        return;
+    }
+    r->easy = e;
+    if (is_new)
+        set_shared_options(e);
+    curl_easy_setopt(e, CURLOPT_URL, r->url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->error);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, r);
+    cw__loop_watch_sockets_of(e, r);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
+    set_method(e, r);
     cw__pool_activate(r);
     r->started_at = cw__fresh_now(s);
     cw__deadline_arm(r);

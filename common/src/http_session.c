@@ -132,16 +132,16 @@ void cw__pool_leave(request *r)
     }
 }
 
-CURL *cw__pool_take_easy(cw_session *s)
+CURL *cw__pool_take_easy(cw_session *s, bool *is_new)
 {
-    return s->n_spare > 0 ? s->spare[--s->n_spare] : curl_easy_init();
+    *is_new = s->n_spare == 0;
+    return *is_new ? curl_easy_init() : s->spare[--s->n_spare];
 }
 
-void cw__pool_recycle_easy(cw_session *s, CURL *easy)
+void cw__pool_recycle_easy(cw_session *s, CURL *easy, bool reusable)
 {
-    if (s->n_spare < CW__SPARE_EASY_HANDLES && !s->closing) {
-        curl_easy_reset(easy);
-        s->spare[s->n_spare++] = easy;
+    if (reusable && s->n_spare < CW__SPARE_EASY_HANDLES && !s->closing) {
+        s->spare[s->n_spare++] = easy; /* as it is: cw__request_start() sets what each request needs */
     } else {
         curl_easy_cleanup(easy);
     }

@@ -217,6 +217,85 @@ START_TEST(test_body_types_as_aiohttp)
 }
 END_TEST
 
+/* A finished request's easy handle serves the next one as it is (http_request.c): nothing of one
+ * request may reach the next. With limit 1 and each request awaited, every request here runs on the
+ * same handle, and every kind follows every kind (a method, a body or none, a header or none). */
+static const struct {
+    const char *method, *body, *header;
+} kinds[] = {
+    { "GET", NULL, NULL },   { "HEAD", NULL, NULL },  { "POST", "p", "Content-Type: text/x-course" },
+    { "POST", NULL, NULL },  { "PUT", "u", NULL },    { "PATCH", "a", "Content-Type: text/x-course" },
+    { "DELETE", NULL, NULL }, { "GET", NULL, "Content-Type: text/x-course" },
+};
+#define N_KINDS (int)(sizeof kinds / sizeof kinds[0])
+#define N_PAIRS (N_KINDS * N_KINDS)
+
+typedef struct pairs_record {
+    char wrong[512]; /* the first request that carried something it should not have, or "" */
+    int done;
+    long accepted;
+} pairs_record;
+
+/* What /anything must say of kinds[k]: the body and type aiohttp's rules give (test_body_types_as_aiohttp). */
+static void expect_of(int k, char *out, size_t size)
+{
+    const char *type = kinds[k].header              ? "text/x-course"
+                       : kinds[k].body              ? "application/octet-stream"
+                       : strcmp(kinds[k].method, "POST") == 0 ? "application/octet-stream"
+                                                               : "";
+    snprintf(out, size, "{\"method\": \"%s\", \"url\": \"/anything\", \"content_type\": \"%s\", \"data\": \"%s\"}\n",
+             kinds[k].method, type, kinds[k].body ? kinds[k].body : "");
+}
+
+static void *every_pair_on_one_handle(void *arg)
+{
+    pairs_record *r = arg;
+    cw_session_options o = cw_session_options_default();
+    o.limit = 1;
+    o.timeouts.total_ms = backstop(3000); /* a HEAD that stayed set waits for a body: say so */
+    cw_session *s;
+    if (cw_session_open(&s, &o) < 0)
+        return cw_fail(CW_EFAILED, "session open failed");
+    cw_fixture_stats_reset(fx);
+    int last = -1;
+    for (int i = 0; i < 2 * N_PAIRS && !r->wrong[0]; i++) {
+        int k = i % 2 == 0 ? i / 2 / N_KINDS : i / 2 % N_KINDS; /* pairs (a, b), one after another */
+        const char *headers[] = { kinds[k].header, NULL };
+        cw_request req = { .method = kinds[k].method,
+                           .url = url("/anything"),
+                           .body = kinds[k].body,
+                           .body_len = kinds[k].body ? strlen(kinds[k].body) : 0,
+                           .headers = kinds[k].header ? headers : NULL };
+        cw_future *f = cw_session_request(s, &req);
+        int rc = cw_await(f);
+        const cw_response *res = cw_response_of(f);
+        char want[256];
+        expect_of(k, want, sizeof want);
+        if (strcmp(kinds[k].method, "HEAD") == 0)
+            want[0] = '\0'; /* no body */
+        if (rc != 0 || !res || res->status != 200 || strcmp(res->body, want) != 0)
+            snprintf(r->wrong, sizeof r->wrong,
+                     "request %d, kind %d (%s) after kind %d: %s, status %ld, body \"%s\", wanted \"%s\"", i, k,
+                     kinds[k].method, last, cw_error_name(rc), res ? res->status : 0, res ? res->body : "", want);
+        last = k;
+        cw_future_release(f);
+        r->done++;
+    }
+    r->accepted = cw_fixture_stats_get(fx).accepted;
+    cw_session_close(s);
+    return NULL;
+}
+
+START_TEST(test_pooled_handle_keeps_nothing_of_its_last_request)
+{
+    pairs_record r = { 0 };
+    ck_assert_int_eq(cw_run(every_pair_on_one_handle, &r, NULL), 0);
+    ck_assert_msg(r.wrong[0] == '\0', "%s", r.wrong);
+    ck_assert_int_eq(r.done, 2 * N_PAIRS);
+    ck_assert_msg(r.accepted == 1, "one connection should carry them all, as one handle does: %ld", r.accepted);
+}
+END_TEST
+
 /* ------------------------------------------------------------ the pool */
 
 typedef struct pool_record {
@@ -856,6 +935,7 @@ int main(void)
     tcase_add_test(tc, test_options_default);
     tcase_add_test(tc, test_get_post_put_delete);
     tcase_add_test(tc, test_body_types_as_aiohttp);
+    tcase_add_test(tc, test_pooled_handle_keeps_nothing_of_its_last_request);
     tcase_add_test(tc, test_released_request_keeps_running);
 
     tc = add_case(s, "pool", 15, server_setup, server_teardown);
