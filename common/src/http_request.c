@@ -153,13 +153,17 @@ static void set_shared_options(CURL *e)
 }
 
 /* The method and the body, set in full: the handle may still hold its last request's. POSTFIELDS,
- * even NULL, makes libcurl's method POST; HTTPGET then makes it GET again and clears NOBODY. */
+ * even NULL, makes libcurl's method POST; HTTPGET then makes it GET again and clears NOBODY.
+ * libcurl sends GET, or POST with a body, by itself; any other method (a GET with a body, as
+ * aiohttp sends it) is named. A named method stays through redirects, where libcurl turns its
+ * own POST into a GET on a 301, 302 or 303, as aiohttp does. */
 static void set_method(CURL *e, const request *r)
 {
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL);
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)-1);
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, strcmp(r->method, "GET") != 0 ? r->method : NULL);
+    bool named = strcmp(r->method, r->body ? "POST" : "GET") != 0;
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, named ? r->method : NULL);
     if (strcmp(r->method, "HEAD") == 0)
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     if (r->body) {
