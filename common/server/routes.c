@@ -173,6 +173,16 @@ static cw__answered answer_status(conn *c)
     return CW__ANSWERED_NOW;
 }
 
+static cw__answered answer_redirect(conn *c)
+{
+    long status = path_number(c->url, path_length(c), "/redirect/", 301, 308);
+    if (status < 0 || status == 304 || status == 305 || status == 306)
+        cw__conn_respond_text(c, 400, "/redirect/{code}: code must be 301, 302, 303, 307 or 308\n");
+    else
+        cw__conn_respond(c, (int)status, "text/plain", "", 0, "Location: /anything\r\n");
+    return CW__ANSWERED_NOW;
+}
+
 static cw__answered answer_bytes(conn *c)
 {
     long arg = path_number(c->url, path_length(c), "/bytes/", 0, BYTES_MAX);
@@ -334,6 +344,7 @@ static const cw__route routes[] = {
     { "/get",            EXACT,   GET_HEAD,   answer_get,            false, false },
     { "/delay/",         PREFIX,  ROUTE_ANY,  answer_delay,          false, false },
     { "/status/",        PREFIX,  ROUTE_ANY,  answer_status,         false, false },
+    { "/redirect/",      PREFIX,  ROUTE_ANY,  answer_redirect,       false, false },
     { "/bytes/",         PREFIX,  GET_HEAD,   answer_bytes,          false, false },
     { "/drip",           EXACT,   GET_HEAD,   answer_drip,           false, false },
     { "/stall",          EXACT,   ROUTE_ANY,  answer_stall,          false, false },

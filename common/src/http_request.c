@@ -155,8 +155,9 @@ static void set_shared_options(CURL *e)
 /* The method and the body, set in full: the handle may still hold its last request's. POSTFIELDS,
  * even NULL, makes libcurl's method POST; HTTPGET then makes it GET again and clears NOBODY.
  * libcurl sends GET, or POST with a body, by itself; any other method (a GET with a body, as
- * aiohttp sends it) is named. A named method stays through redirects, where libcurl turns its
- * own POST into a GET on a 301, 302 or 303, as aiohttp does. */
+ * aiohttp sends it) is named. Redirects then go as in aiohttp: libcurl turns its own POST into a
+ * GET on a 301, 302 or 303; a named method stays, and keeps its body on a 301 or 302 (POSTREDIR).
+ * One case differs (docs/runtime.md): on a 303 a named method stays, without its body. */
 static void set_method(CURL *e, const request *r)
 {
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL);
@@ -164,6 +165,7 @@ static void set_method(CURL *e, const request *r)
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     bool named = strcmp(r->method, r->body ? "POST" : "GET") != 0;
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, named ? r->method : NULL);
+    curl_easy_setopt(e, CURLOPT_POSTREDIR, named && r->body ? (long)(CURL_REDIR_POST_301 | CURL_REDIR_POST_302) : 0L);
     if (strcmp(r->method, "HEAD") == 0)
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     if (r->body) {

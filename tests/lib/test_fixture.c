@@ -279,6 +279,28 @@ START_TEST(test_status)
 }
 END_TEST
 
+START_TEST(test_redirect)
+{
+    const int codes[] = { 301, 302, 303, 307, 308 };
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        char req[128], out[1024], status[32];
+        int len = snprintf(req, sizeof req, "PUT /redirect/%d HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
+                                            "Connection: close\r\n\r\nx", codes[i]);
+        bool eof;
+        raw_exchange(req, (size_t) len, out, sizeof out, &eof);
+        snprintf(status, sizeof status, "HTTP/1.1 %d ", codes[i]);
+        ck_assert_msg(strncmp(out, status, strlen(status)) == 0 && strstr(out, "\r\nLocation: /anything\r\n"),
+                      "PUT /redirect/%d should answer %d with Location: /anything, got: %s", codes[i], codes[i], out);
+    }
+    const char *bad[] = { "/redirect/300", "/redirect/304", "/redirect/309", "/redirect/x" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        reply r = get(bad[i]);
+        ck_assert_msg(r.status == 400, "%s should get 400, got %ld", bad[i], r.status);
+        reply_free(&r);
+    }
+}
+END_TEST
+
 START_TEST(test_bytes)
 {
     const size_t sizes[] = { 0, 1, 26, 100000, 3 * 1024 * 1024 };
@@ -855,6 +877,7 @@ int main(void)
     tcase_add_test(tc, test_delay);
     tcase_add_test(tc, test_delays_overlap);
     tcase_add_test(tc, test_status);
+    tcase_add_test(tc, test_redirect);
     tcase_add_test(tc, test_bytes);
     tcase_add_test(tc, test_drip);
     tcase_add_test(tc, test_stall_times_out);

@@ -297,6 +297,66 @@ START_TEST(test_pooled_handle_keeps_nothing_of_its_last_request)
 }
 END_TEST
 
+/* Redirects, as aiohttp follows them (its rule: a 303, except after a HEAD, and a 301 or 302 after
+ * a POST, become a GET without the body; anything else is sent again as it was), checked on
+ * Debian's python3-aiohttp against /redirect/{code}. One case differs and is left out (see
+ * docs/runtime.md): on a 303, a method libcurl does not send by itself (PUT, PATCH, DELETE)
+ * stays, where aiohttp sends a GET. */
+static const int redirect_codes[] = { 301, 302, 303, 307, 308 };
+#define N_CODES (int)(sizeof redirect_codes / sizeof redirect_codes[0])
+
+static void *redirects(void *arg)
+{
+    pairs_record *r = arg;
+    cw_session *s;
+    if (cw_session_open(&s, NULL) < 0)
+        return cw_fail(CW_EFAILED, "session open failed");
+    for (int k = 0; k < N_KINDS && !r->wrong[0]; k++) {
+        for (int c = 0; c < N_CODES && !r->wrong[0]; c++) {
+            const char *method = kinds[k].method, *body = kinds[k].body;
+            int code = redirect_codes[c];
+            bool head = strcmp(method, "HEAD") == 0, post = strcmp(method, "POST") == 0;
+            bool to_get = (code == 303 && !head) || ((code == 301 || code == 302) && post);
+            if (to_get && !post && strcmp(method, "GET") != 0)
+                continue; /* the case that differs */
+            char path[32], want[160];
+            snprintf(path, sizeof path, "/redirect/%d", code);
+            snprintf(want, sizeof want, "{\"method\": \"%s\", \"url\": \"/anything\", ", to_get ? "GET" : method);
+            char data[32];
+            snprintf(data, sizeof data, "\"data\": \"%s\"}", to_get || !body ? "" : body);
+            const char *headers[] = { kinds[k].header, NULL };
+            cw_request req = { .method = method,
+                               .url = url(path),
+                               .body = body,
+                               .body_len = body ? strlen(body) : 0,
+                               .headers = kinds[k].header ? headers : NULL };
+            cw_future *f = cw_session_request(s, &req);
+            int rc = cw_await(f);
+            const cw_response *res = cw_response_of(f);
+            bool ok = rc == 0 && res && res->status == 200 &&
+                      (head ? res->body_len == 0
+                            : strncmp(res->body, want, strlen(want)) == 0 && strstr(res->body, data) != NULL);
+            if (!ok)
+                snprintf(r->wrong, sizeof r->wrong, "%s%s after a %d: %s, status %ld, body \"%s\", wanted %s...%s", method,
+                         body ? " with a body" : "", code, cw_error_name(rc), res ? res->status : 0,
+                         res ? res->body : "", head ? "no body" : want, head ? "" : data);
+            cw_future_release(f);
+            r->done++;
+        }
+    }
+    cw_session_close(s);
+    return NULL;
+}
+
+START_TEST(test_redirects_as_aiohttp)
+{
+    pairs_record r = { 0 };
+    ck_assert_int_eq(cw_run(redirects, &r, NULL), 0);
+    ck_assert_msg(r.wrong[0] == '\0', "%s", r.wrong);
+    ck_assert_int_eq(r.done, N_KINDS * N_CODES - 3); /* PUT, PATCH and DELETE on a 303 left out */
+}
+END_TEST
+
 /* ------------------------------------------------------------ the pool */
 
 typedef struct pool_record {
@@ -937,6 +997,7 @@ int main(void)
     tcase_add_test(tc, test_get_post_put_delete);
     tcase_add_test(tc, test_body_types_as_aiohttp);
     tcase_add_test(tc, test_pooled_handle_keeps_nothing_of_its_last_request);
+    tcase_add_test(tc, test_redirects_as_aiohttp);
     tcase_add_test(tc, test_released_request_keeps_running);
 
     tc = add_case(s, "pool", 15, server_setup, server_teardown);
