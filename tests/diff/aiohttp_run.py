@@ -8,6 +8,10 @@ asyncio_run.py uses this for scenarios that open a session:
     get R SERVER PATH [TOTAL CONNECT SOCK_CONNECT SOCK_READ]
         R = a task fetching the URL (status and body); the four timeouts, when given, replace the
         session's as a whole (ClientTimeout(...) passed to get()), as cw_request.timeouts does.
+    send R SERVER METHOD BODY PATH
+        R = a task doing session.request(METHOD, URL, data=BODY) (BODY "-": none); PATH is
+        "anything" or "redirect:CODE" (which redirects to /anything). Its value is
+        "STATUS:METHOD:DATA", what /anything saw after any redirect ("STATUS:-:-" for a HEAD).
 
 Timeouts are in steps ("2.5"), "-" for none. SERVER is "a" or "b" (two fixture servers, so two
 hosts for limit_per_host) or "hole" (a loopback port whose connects never complete). PATH is "get",
@@ -16,6 +20,7 @@ different defaults (aiohttp 3.8: total=300 only; the library: also sock_connect=
 """
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -117,6 +122,20 @@ class Http:
         except aiohttp.ClientError as e:
             raise ScenarioError(type(e).__name__) from None
 
+    async def send(self, session, args):
+        server, method, body, path = args[1:5]
+        path = "redirect/" + path[9:] if path.startswith("redirect:") else path
+        data = None if body == "-" else body.encode()
+        try:
+            async with session.request(method, f"http://127.0.0.1:{self.servers[server][1]}/{path}", data=data) as response:
+                text = await response.text()
+                seen = json.loads(text) if text else {"method": "-", "data": "-"}
+                return f"{response.status}:{seen['method']}:{seen['data']}"
+        except asyncio.TimeoutError as e:
+            raise ScenarioError("timeout:" + timeout_kind(e)) from None
+        except aiohttp.ClientError as e:
+            raise ScenarioError(type(e).__name__) from None
+
     def stats(self, server, reset=False):
         port = self.servers[server][1]
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats{'/reset' if reset else ''}", timeout=10) as r:
@@ -130,7 +149,6 @@ class Http:
         if self.session:
             await self.session.close()
         await asyncio.sleep(self.unit_s)  # the servers see the connections close
-        import json
         if not self.pooled:  # see stats_matter()
             return
         for server in self.servers:

@@ -241,6 +241,8 @@ class Run:
                 self.session = self.http.open_session(args)
             elif op == "get":
                 self.track(args[0], asyncio.get_running_loop().create_task(self.http.get(self.session, args[1:])))
+            elif op == "send":
+                self.track(args[0], asyncio.get_running_loop().create_task(self.http.send(self.session, args)))
             else:
                 raise ValueError(f"unknown statement {op}")
         raise ValueError(f"{who}: the body ended without return, fail or reraise")

@@ -13,6 +13,7 @@
  *   as_completed 4 a b  cw_as_completed_new() and _next() once per future
  *   session ... / get r a delay:2 ...   cw_session_open() / cw_session_request(), against fixture
  *                       servers started in this process (cw_fixture.h), two per scenario of a wave
+ *   send r a PUT x redirect:301        cw_session_request() with a method and a body
  *
  *   group G 2 a b       cw_task_group_enter(), _spawn() of a and b, cw_sleep(2 * unit), _exit()
  *   timeout 4 STMT      cw_timeout_enter(4 * unit), STMT, cw_timeout_exit()
@@ -58,6 +59,7 @@ typedef struct handle {
     const char *name;
     cw_future *f;
     int n_children; /* a gather's; TASK or REQUEST for the others */
+    bool echo;      /* a send: its value is what /anything saw */
 } handle;
 
 enum { TASK = -1, REQUEST = -2 };
@@ -250,6 +252,16 @@ static void render_slot(text *t, scenario *sc, const cw_future *f);
 static void render_value(text *t, scenario *sc, const cw_future *f)
 {
     handle *h = handle_of(sc, f);
+    if (h && h->n_children == REQUEST && h->echo) { /* "STATUS:METHOD:DATA"; a HEAD's: "STATUS:-:-" */
+        const cw_response *res = cw_response_of(f);
+        const char *method = strstr(res->body, "\"method\": \""), *data = strstr(res->body, "\"data\": \"");
+        if (method && data)
+            add(t, "%ld:%.*s:%.*s", res->status, (int)strcspn(method + 11, "\""), method + 11,
+                (int)strcspn(data + 9, "\""), data + 9);
+        else
+            add(t, "%ld:-:-", res->status);
+        return;
+    }
     if (h && h->n_children == REQUEST) {
         add(t, "%ld", cw_response_of(f)->status);
         return;
@@ -331,7 +343,7 @@ static handle *add_handle(scenario *sc, const char *name, cw_future *f, int n_ch
     if (sc->n_handles == MAX_HANDLES)
         die("scenario %d: more than %d handles", sc->id, MAX_HANDLES);
     handle *h = &sc->handles[sc->n_handles++];
-    *h = (handle){ sc, name, f, n_children };
+    *h = (handle){ sc, name, f, n_children, false };
     cw_future_on_done(f, on_end, h);
     return h;
 }
@@ -611,6 +623,16 @@ static void execute(scenario *sc, const char *who, stmt *stmts, int n, outcome *
             cw_timeouts own = s->n >= 8 ? timeouts_of(sc, &s->w[4]) : (cw_timeouts){ 0 };
             cw_request request = { .url = url, .timeouts = s->n >= 8 ? &own : NULL };
             add_handle(sc, s->w[1], cw_session_request(sc->session, &request), REQUEST);
+        } else if (strcmp(op, "send") == 0) { /* send R SERVER METHOD BODY PATH */
+            char *url = sc->urls[sc->n_handles];
+            const char *path = s->w[5], *body = strcmp(s->w[4], "-") != 0 ? s->w[4] : NULL;
+            int port = cw_fixture_port(sc->servers[s->w[2][0] == 'b']);
+            if (strncmp(path, "redirect:", 9) == 0)
+                snprintf(url, sizeof sc->urls[0], "http://127.0.0.1:%d/redirect/%s", port, path + 9);
+            else
+                snprintf(url, sizeof sc->urls[0], "http://127.0.0.1:%d/%s", port, path);
+            cw_request request = { .method = s->w[3], .url = url, .body = body, .body_len = body ? strlen(body) : 0 };
+            add_handle(sc, s->w[1], cw_session_request(sc->session, &request), REQUEST)->echo = true;
         } else {
             die("scenario %d: unknown statement %s", sc->id, op);
         }

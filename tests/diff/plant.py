@@ -42,10 +42,22 @@ EDITS = {
         "common/src/timeout.c",
         "        rc = CW_ETIMEDOUT;\n",
         "        rc = body_rc; /* PLANTED */\n"),
+    "get-with-body-is-post": (
+        "a GET with a body is sent as libcurl's POST",
+        "common/src/http_request.c",
+        '    bool named = strcmp(r->method, r->body ? "POST" : "GET") != 0;\n',
+        '    bool named = strcmp(r->method, "GET") != 0; /* PLANTED */\n'),
+    "redirect-drops-body": (
+        "a PUT, PATCH, DELETE or GET with a body loses it on a 301 or 302",
+        "common/src/http_request.c",
+        "named && r->body ? (long)(CURL_REDIR_POST_301 | CURL_REDIR_POST_302) : 0L",
+        "0L /* PLANTED */"),
 }
 PLANTS = {name: edit[0] for name, edit in EDITS.items()}
-# The scenario features a plant needs to be seen (the structured scenarios: run --structured).
-NEEDS = {"group-keeps-running": "group", "timeout-stays-cancel": "scope"}
+# The scenario features a plant needs to be seen (the structured scenarios: run --structured; the
+# HTTP scenarios: run --http).
+NEEDS = {"group-keeps-running": "group", "timeout-stays-cancel": "scope",
+         "get-with-body-is-post": "http", "redirect-drops-body": "http"}
 
 
 def build(name, tmp, build_dir="build"):

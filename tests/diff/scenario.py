@@ -34,6 +34,7 @@ STATEMENTS = {
     "as_completed": 1,  # as_completed none|UNITS H...     one traced line per item
     "session": 6,       # session LIMIT PER_HOST TOTAL CONNECT SOCK_CONNECT SOCK_READ   (main; see aiohttp_run.py)
     "get": 3,           # get R SERVER PATH [TOTAL CONNECT SOCK_CONNECT SOCK_READ]      a request, like a task
+    "send": 5,          # send R SERVER METHOD BODY PATH   a request whose value is what /anything saw
     "group": 2,         # group G UNITS T...               async with TaskGroup(): create_task(T)...; sleep UNITS
     "timeout": 2,       # timeout UNITS STATEMENT          async with asyncio.timeout(UNITS): STATEMENT
 }
