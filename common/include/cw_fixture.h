@@ -11,7 +11,7 @@
  * | `GET /get`                         | 200, a small JSON body                              |
  * | `GET /delay/{ms}`                  | 200 after {ms} milliseconds (at most 600000); the connection stays usable |
  * | `GET /status/{code}`               | that status code                                    |
- * | `/redirect/{code}`, any method     | that redirect (301, 302, 303, 307 or 308) to /anything |
+ * | `/redirect/{code}?more=N`, any method | that redirect (301, 302, 303, 307 or 308) to /anything, or with N > 0 (at most 100) to `/redirect/{code}?more=N-1` |
  * | `GET /bytes/{n}`                   | n bytes of body (at most 64 MiB)                    |
  * | `GET /drip?bytes=N&duration_ms=M`  | N bytes, one at a time, spread over M ms (defaults 10 bytes, 1000 ms) |
  * | `GET /stall`                       | reads the request, never answers                    |

@@ -137,6 +137,10 @@ int cw_session_close(cw_session *session);
 
 /**
  * @brief Start a request.
+ *
+ * Redirects are followed as aiohttp follows them: a 303 (except after a HEAD),
+ * and a 301 or 302 after a POST, become a GET without the body; anything else
+ * is sent again as it was; the tenth redirect fails with #CW_EHTTP.
  * @return a request future (one reference for the caller). Bad input (NULL or
  *         malformed URL, unsupported scheme) gives a future already failed with
  *         a message, never NULL, except when out of memory.

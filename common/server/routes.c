@@ -176,10 +176,16 @@ static cw__answered answer_status(conn *c)
 static cw__answered answer_redirect(conn *c)
 {
     long status = path_number(c->url, path_length(c), "/redirect/", 301, 308);
-    if (status < 0 || status == 304 || status == 305 || status == 306)
-        cw__conn_respond_text(c, 400, "/redirect/{code}: code must be 301, 302, 303, 307 or 308\n");
-    else
-        cw__conn_respond(c, (int)status, "text/plain", "", 0, "Location: /anything\r\n");
+    long more = query_number(query_of(c), "more", 0, 100);
+    char location[64] = "Location: /anything\r\n";
+    if (status < 0 || status == 304 || status == 305 || status == 306 || more < 0) {
+        cw__conn_respond_text(c, 400,
+                              "/redirect/{code}?more=N: code must be 301, 302, 303, 307 or 308, N from 0 to 100\n");
+        return CW__ANSWERED_NOW;
+    }
+    if (more > 0)
+        snprintf(location, sizeof location, "Location: /redirect/%ld?more=%ld\r\n", status, more - 1);
+    cw__conn_respond(c, (int)status, "text/plain", "", 0, location);
     return CW__ANSWERED_NOW;
 }
 

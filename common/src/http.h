@@ -5,7 +5,8 @@
  *   http_loop.c      libcurl's multi interface driven by the libuv loop (sockets, polls, libcurl's
  *                    timer): chapter 01's hand-made loop, grown up. It knows requests only as
  *                    "a transfer finished" and "a socket could not be watched".
- *   http_request.c   one request's life: checked, queued, started on an easy handle, ended once.
+ *   http_request.c   one request's life: checked, queued, started on an easy handle, redirected as
+ *                    aiohttp redirects, ended once.
  *   http_session.c   sessions and their pool: the queue, the limits, the spare easy handles.
  *   http_deadline.c  the timeouts aiohttp has (total, connect, sock_connect, sock_read), one
  *                    timer per session.
@@ -45,7 +46,10 @@ typedef struct request {
     uint64_t queued_at, started_at, last_data_at; /* loop time, ms */
     uint64_t due_at;    /* when the session's timer looks at it: no later than any of its deadlines */
     int deadline_index; /* its place in the session's heap of deadlines */
-    int sends;          /* how often libcurl sent it: 0 until connected, 2 or more after a redirect or a retry */
+    int sends;          /* how often libcurl sent it: 0 until connected, more than redirects + 1 after a retry */
+    int redirects;      /* redirects followed (http_request.c follows them, as aiohttp does) */
+    char *location;     /* where the last redirect sent it (NULL: none); the url stays the one asked for */
+    bool typed_by_us;   /* its headers end with the type given to a body that came without one */
     int write_failure;  /* why a write callback stopped the transfer: CW_ETOOBIG or CW_ENOMEM (0: none) */
     int socket_failure; /* a socket of this request could not be watched: the error to end it with */
     int socket_errno;   /* why socket() failed, which libcurl reports only as "couldn't connect" */

@@ -1,7 +1,8 @@
 /*
  * http_request.c -- one request's life: checked (bad input fails at once, with a clear message),
- * queued in its session's pool, started on an easy handle, and ended exactly once: resolved with
- * its response, failed with an error that says what happened, or cancelled.
+ * queued in its session's pool, started on an easy handle, sent on through redirects as aiohttp
+ * sends it, and ended exactly once: resolved with its response, failed with an error that says
+ * what happened, or cancelled.
  *
  * Futures are finished only after libcurl has returned (http_loop.c) or from our own timers, never
  * inside a libcurl callback, because code run by a done callback may call libcurl again.
@@ -33,8 +34,8 @@ void cw__request_end(request *r, int code, const char *fmt, ...)
         if (code == 0 && !(resp = cw__response_take(r)))
             code = CW_ENOMEM;
         /* libcurl 7.88 counts a handle's retries on dead pooled connections over its whole life,
-         * and gives up after 5: reuse only a handle whose request went once and well. */
-        cw__pool_recycle_easy(s, r->easy, code == 0 && r->sends == 1);
+         * and gives up after 5: reuse only a handle whose requests went once each, and well. */
+        cw__pool_recycle_easy(s, r->easy, code == 0 && r->sends == r->redirects + 1);
         r->easy = NULL;
     }
     cw_timeline_end(r->span, code);
@@ -89,10 +90,13 @@ void cw__request_end_unwatched(request *r)
                     r->socket_failure == CW_ENOMEM ? "out of memory" : "libuv refused the descriptor");
 }
 
+static bool follow_redirect(request *r);
+
 void cw__request_transfer_done(request *r, CURLcode result)
 {
     if (result == CURLE_OK) {
-        cw__request_end(r, 0, NULL);
+        if (!follow_redirect(r))
+            cw__request_end(r, 0, NULL);
         return;
     }
     if (r->socket_failure) {
@@ -144,9 +148,6 @@ static void set_shared_options(CURL *e)
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L); /* aiohttp follows redirects too */
-    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, cw__response_body_arrived);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, cw__response_header_arrived);
     curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, cw__deadline_connected);
@@ -155,9 +156,7 @@ static void set_shared_options(CURL *e)
 /* The method and the body, set in full: the handle may still hold its last request's. POSTFIELDS,
  * even NULL, makes libcurl's method POST; HTTPGET then makes it GET again and clears NOBODY.
  * libcurl sends GET, or POST with a body, by itself; any other method (a GET with a body, as
- * aiohttp sends it) is named. Redirects then go as in aiohttp: libcurl turns its own POST into a
- * GET on a 301, 302 or 303; a named method stays, and keeps its body on a 301 or 302 (POSTREDIR).
- * One case differs (docs/runtime.md): on a 303 a named method stays, without its body. */
+ * aiohttp sends it) is named. */
 static void set_method(CURL *e, const request *r)
 {
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL);
@@ -165,7 +164,6 @@ static void set_method(CURL *e, const request *r)
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     bool named = strcmp(r->method, r->body ? "POST" : "GET") != 0;
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, named ? r->method : NULL);
-    curl_easy_setopt(e, CURLOPT_POSTREDIR, named && r->body ? (long)(CURL_REDIR_POST_301 | CURL_REDIR_POST_302) : 0L);
     if (strcmp(r->method, "HEAD") == 0)
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     if (r->body) {
@@ -203,6 +201,66 @@ void cw__request_start(request *r)
     if (mc != CURLM_OK)
         cw__request_end(r, CW_EHTTP, "%s: %s %s (%s)", cw_strerror(CW_EHTTP), r->method, r->url,
                         curl_multi_strerror(mc));
+}
+
+/* ---- following a redirect ------------------------------------------------------------------ */
+
+/* libcurl can follow redirects, but not as aiohttp does (ClientSession._request): it keeps a method
+ * it was told by name through a 303, keeps the type it was given for a POST's body on the GET that
+ * follows, and follows a tenth redirect, where aiohttp gives up. So the request follows them: the
+ * same handle, sent again with the method and body aiohttp's rules give. */
+#define MAX_REDIRECTS 10 /* aiohttp's max_redirects: the 10th redirect fails */
+
+static void drop_our_type(request *r);
+
+/* The transfer of @p r ended well: if with a redirect, send it on (or end it: too many, or not
+ * HTTP) and say true; false: the response is the one to keep. */
+static bool follow_redirect(request *r)
+{
+    long status = 0;
+    char *location = NULL;
+    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(r->easy, CURLINFO_REDIRECT_URL, &location); /* absolute; NULL without Location */
+    bool redirect = status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+    if (!redirect || !location)
+        return false;
+    if (++r->redirects >= MAX_REDIRECTS) {
+        cw__request_end(r, CW_EHTTP, "%s: %s %s (%d redirects, aiohttp's max_redirects)", cw_strerror(CW_EHTTP),
+                        r->method, r->url, MAX_REDIRECTS);
+        return true;
+    }
+    if (strncasecmp(location, "http://", 7) != 0 && strncasecmp(location, "https://", 8) != 0) {
+        cw__request_end(r, CW_ESCHEME, "%s: %s %s (redirected to %.200s)", cw_strerror(CW_ESCHEME), r->method, r->url,
+                        location);
+        return true;
+    }
+    char *to = strdup(location); /* location is the handle's, and gone once it sends again */
+    if (!to) {
+        cw__request_end(r, CW_ENOMEM, "%s: %s %s", cw_strerror(CW_ENOMEM), r->method, r->url);
+        return true;
+    }
+    free(r->location);
+    r->location = to;
+    bool head = strcmp(r->method, "HEAD") == 0, post = strcmp(r->method, "POST") == 0;
+    if ((status == 303 && !head) || ((status == 301 || status == 302) && post)) {
+        r->method = "GET";
+        free(r->body);
+        r->body = NULL;
+        r->body_len = 0;
+        drop_our_type(r);
+    }
+    CURL *e = r->easy;
+    curl_multi_remove_handle(r->session->multi, e);
+    r->response_body.len = r->response_headers.len = 0;
+    r->error[0] = '\0';
+    curl_easy_setopt(e, CURLOPT_URL, r->location);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
+    set_method(e, r);
+    CURLMcode mc = curl_multi_add_handle(r->session->multi, e);
+    if (mc != CURLM_OK)
+        cw__request_end(r, CW_EHTTP, "%s: %s %s (%s)", cw_strerror(CW_EHTTP), r->method, r->url,
+                        curl_multi_strerror(mc));
+    return true;
 }
 
 /* ---- making a request ---------------------------------------------------------------------- */
@@ -397,10 +455,11 @@ static bool names_content_type(const char *header)
     return strncasecmp(header, "Content-Type:", strlen("Content-Type:")) == 0;
 }
 
-/* Its own copy of the caller's headers, after "Expect:", and with a body the type of bytes unless
- * the caller names one; NULL: out of memory. */
-static struct curl_slist *copy_headers(const char *const *headers, bool with_body)
+/* Its own copy of the caller's headers, after "Expect:", and with a body the type of bytes, last,
+ * unless the caller names one (then *typed_by_us); NULL: out of memory. */
+static struct curl_slist *copy_headers(const char *const *headers, bool with_body, bool *typed_by_us)
 {
+    *typed_by_us = with_body && !(headers && headers[0]);
     if (!headers || !headers[0])
         return with_body ? &no_expect_octet_stream : &no_expect_only;
     struct curl_slist *list = curl_slist_append(NULL, no_expect);
@@ -415,7 +474,26 @@ static struct curl_slist *copy_headers(const char *const *headers, bool with_bod
     struct curl_slist *typed_list = list && !typed ? curl_slist_append(list, octet_stream) : list;
     if (!typed_list)
         curl_slist_free_all(list);
+    *typed_by_us = !typed;
     return typed_list;
+}
+
+/* A body that a redirect dropped takes the type we gave it along; the caller's own headers stay, as
+ * in aiohttp. */
+static void drop_our_type(request *r)
+{
+    if (!r->typed_by_us)
+        return;
+    r->typed_by_us = false;
+    if (r->headers == &no_expect_octet_stream) {
+        r->headers = &no_expect_only;
+        return;
+    }
+    struct curl_slist *before = r->headers; /* "Expect:", then at least the type */
+    while (before->next->next)
+        before = before->next;
+    curl_slist_free_all(before->next);
+    before->next = NULL;
 }
 
 /* As aiohttp: POST, PUT and PATCH always send a body, empty when none is given. */
@@ -427,6 +505,7 @@ static bool method_sends_body(const char *method)
 static void free_request(request *r)
 {
     free(r->body);
+    free(r->location);
     if (r->headers != &no_expect_only && r->headers != &no_expect_octet_stream)
         curl_slist_free_all(r->headers);
     free(r->error);
@@ -467,7 +546,7 @@ cw_future *cw_session_request(cw_session *s, const cw_request *req)
     r->body_len = req->body ? req->body_len : 0;
     if (body && (r->body = malloc(r->body_len ? r->body_len : 1)))
         memcpy(r->body, body, r->body_len);
-    r->headers = copy_headers(req->headers, body != NULL);
+    r->headers = copy_headers(req->headers, body != NULL, &r->typed_by_us);
     r->timeouts = req->timeouts ? *req->timeouts : s->options.timeouts;
     r->queued_at = cw__fresh_now(s);
     r->phase = QUEUED;

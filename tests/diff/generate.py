@@ -206,8 +206,6 @@ def make_http(seed, index, unit_ms):
             method = r.choice(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
             body = "-" if method == "HEAD" or r.random() < 0.4 else r.choice(["x", "two"])
             code = r.choice([None, 301, 302, 303, 307, 308])
-            if code == 303 and method in ("PUT", "PATCH", "DELETE"):
-                code = 307  # where the library differs (docs/runtime.md): it keeps the method on a 303
             stmts.append(["send", f"r{i}", r.choice("ab"), method, body, f"redirect:{code}" if code else "anything"])
     elif pool:
         per_host = r.random() < 0.4

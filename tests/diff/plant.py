@@ -48,10 +48,10 @@ EDITS = {
         '    bool named = strcmp(r->method, r->body ? "POST" : "GET") != 0;\n',
         '    bool named = strcmp(r->method, "GET") != 0; /* PLANTED */\n'),
     "redirect-drops-body": (
-        "a PUT, PATCH, DELETE or GET with a body loses it on a 301 or 302",
+        "a PUT, PATCH, DELETE or GET with a body becomes a GET without it on a 301 or 302",
         "common/src/http_request.c",
-        "named && r->body ? (long)(CURL_REDIR_POST_301 | CURL_REDIR_POST_302) : 0L",
-        "0L /* PLANTED */"),
+        "    if ((status == 303 && !head) || ((status == 301 || status == 302) && post)) {\n",
+        "    if ((status == 303 && !head) || status == 301 || status == 302) { /* PLANTED */\n"),
 }
 PLANTS = {name: edit[0] for name, edit in EDITS.items()}
 # The scenario features a plant needs to be seen (the structured scenarios: run --structured; the

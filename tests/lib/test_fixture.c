@@ -292,7 +292,12 @@ START_TEST(test_redirect)
         ck_assert_msg(strncmp(out, status, strlen(status)) == 0 && strstr(out, "\r\nLocation: /anything\r\n"),
                       "PUT /redirect/%d should answer %d with Location: /anything, got: %s", codes[i], codes[i], out);
     }
-    const char *bad[] = { "/redirect/300", "/redirect/304", "/redirect/309", "/redirect/x" };
+    char out[1024];
+    bool eof;
+    static const char chain[] = "GET /redirect/307?more=2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    raw_exchange(chain, sizeof chain - 1, out, sizeof out, &eof);
+    ck_assert_msg(strstr(out, "\r\nLocation: /redirect/307?more=1\r\n"), "?more=2 should lead to ?more=1: %s", out);
+    const char *bad[] = { "/redirect/300", "/redirect/304", "/redirect/309", "/redirect/x", "/redirect/301?more=101" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         reply r = get(bad[i]);
         ck_assert_msg(r.status == 400, "%s should get 400, got %ld", bad[i], r.status);

@@ -242,8 +242,8 @@ static bool run_failing_at(long n, bool persistent)
 
 static void urls(void)
 {
-    snprintf(get_url, sizeof get_url, "%s", url("/get"));
-    snprintf(post_url, sizeof post_url, "%s", url("/echo"));
+    snprintf(get_url, sizeof get_url, "%s", url("/redirect/302")); /* followed to /anything */
+    snprintf(post_url, sizeof post_url, "%s", url("/redirect/303")); /* a POST, then a GET */
     snprintf(slow_url, sizeof slow_url, "%s", url("/delay/3000"));
     snprintf(stall_url, sizeof stall_url, "%s", url("/stall"));
 }
